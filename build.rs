@@ -1,0 +1,57 @@
+//! Generates, into `OUT_DIR`, everything derived from a source of truth:
+//! - the gRPC code and the descriptor set (for reflection) from `proto/`, compiled by protox, so
+//!   no `protoc` is needed on the machine;
+//! - the shell completions and man pages from `src/cli.rs`, the very definition the binary
+//!   parses with.
+//!
+//! The committed copies in `completions/` and `man/` are compared with these by
+//! `tests/generated.rs`; `GREETER_BLESS=1 cargo test --test generated` refreshes them.
+
+use std::env;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, ValueEnum as _};
+use clap_complete::Shell;
+use prost::Message as _;
+
+#[allow(dead_code)]
+#[path = "src/cli.rs"]
+mod cli;
+
+const PROTO: &str = "proto/helloworld.proto";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=src/cli.rs");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
+
+    compile_protos(&out_dir)?;
+    generate_completions(&out_dir.join("completions"))?;
+    generate_man_pages(&out_dir.join("man"))?;
+    Ok(())
+}
+
+fn compile_protos(out_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let descriptors = protox::compile([PROTO], ["proto"])?;
+    fs::write(
+        out_dir.join("helloworld_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
+    Ok(())
+}
+
+fn generate_completions(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    for shell in Shell::value_variants() {
+        clap_complete::generate_to(*shell, &mut cli::Cli::command(), "greeter", dir)?;
+    }
+    Ok(())
+}
+
+fn generate_man_pages(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(cli::Cli::command(), dir)
+}

@@ -1,0 +1,192 @@
+//! The command line: every flag, its environment variable and its help, in one place.
+//!
+//! This file is the single source of truth for parsing, `--help`, the man pages and the shell
+//! completions: `build.rs` compiles it too (`#[path = "src/cli.rs"]`), so it may use only clap,
+//! std and humantime, never `crate::` items. Values that need the crate to check them (addresses)
+//! are kept as strings here and validated in `main.rs`, which reports them as usage errors.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes (grpcurl's scheme):
+  0       success (serve: clean shutdown after SIGINT or SIGTERM)
+  1       failure that is not a gRPC status (address in use, permission denied, I/O)
+  2       usage error (bad flag, bad address, bad duration)
+  64+N    the call ended with gRPC status N, for example:
+            68  DEADLINE_EXCEEDED  no reply within --timeout
+            76  UNIMPLEMENTED      the server does not know the method
+            78  UNAVAILABLE        could not connect, or the connection broke
+            80  UNAUTHENTICATED    missing or wrong credentials";
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  Serve on port 50051 on every interface, IPv6 and IPv4:
+    greeter serve --addr :50051
+
+  Greet through it, waiting at most one second:
+    greeter hello your_name --timeout 1s
+
+  Script it: the reply as JSON, the failure as JSON on stderr and an exit code:
+    greeter hello --addr localhost:50051 --output json your_name";
+
+/// The gRPC helloworld Greeter: a server and a client, wire-compatible with the official
+/// examples of every gRPC implementation.
+#[derive(Debug, Parser)]
+#[command(
+    name = "greeter",
+    version,
+    about,
+    long_about = "The gRPC helloworld Greeter: a server and a client, wire-compatible with the \
+official examples of every gRPC implementation.\n\n\
+`greeter serve` answers helloworld.Greeter/SayHello with \"Hello \" + name; `greeter hello` \
+calls it, or any other implementation's greeter_server, prints the greeting and says in one \
+line why it failed if it did. Every flag can also be set through a GREETER_* environment \
+variable; a flag on the command line wins.",
+    after_long_help = format!("{TOP_EXAMPLES}\n\n{EXIT_CODES}"),
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve helloworld.Greeter until SIGINT or SIGTERM.
+    #[command(
+        long_about = "Serve helloworld.Greeter until SIGINT or SIGTERM.\n\n\
+As soon as the server accepts connections it prints exactly one line to stdout, \
+`listening on ADDR`, with the real bound address (useful with port 0), and flushes it. \
+Everything else goes to stderr.\n\n\
+The server runs one single-threaded runtime per worker (thread per core): one acceptor hands \
+new connections to the workers in turn, and each connection stays on its worker. This avoids \
+the cross-thread wake-ups that give a work-stealing runtime its long tail latency under many \
+connections.",
+        after_long_help = format!("{SERVE_EXAMPLES}\n\n{EXIT_CODES}")
+    )]
+    Serve(ServeArgs),
+
+    /// Call SayHello once and print the greeting.
+    #[command(
+        long_about = "Call helloworld.Greeter/SayHello once and print the greeting.\n\n\
+Stdout carries the greeting alone (`Hello NAME`), or with --output json one JSON object per \
+reply; nothing else. On failure one line on stderr names the target and the cause (a JSON \
+object with --output json), and the exit code tells the gRPC status.",
+        after_long_help = format!("{HELLO_EXAMPLES}\n\n{EXIT_CODES}")
+    )]
+    Hello(HelloArgs),
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  Every interface, IPv6 and IPv4 (dual-stack), port 50051:
+    greeter serve --addr :50051
+
+  Loopback only, on a free port the kernel picks (read it from the first line):
+    greeter serve --addr 127.0.0.1:0
+
+  A Unix socket:
+    greeter serve --addr unix:/run/greeter.sock";
+
+const HELLO_EXAMPLES: &str = "\
+Examples:
+  greeter hello your_name --timeout 1s
+  greeter hello --addr [::1]:50051 --name your_name
+  GREETER_ADDR=greeter.example:50051 greeter hello --output json
+  greeter hello --addr unix:/run/greeter.sock";
+
+/// Options of `greeter serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen: `:PORT` (every interface, IPv6 and IPv4), `HOST:PORT`, `IPV4:PORT`,
+    /// `[IPV6]:PORT`, `unix:PATH` or `unix:///ABS/PATH`. Port 0 picks a free port.
+    #[arg(
+        short,
+        long,
+        env = "GREETER_ADDR",
+        value_name = "ADDR",
+        default_value = ":50051"
+    )]
+    pub addr: String,
+
+    /// Worker threads, each a single-threaded runtime serving its share of connections.
+    /// Defaults to the CPUs this process may use, which respects taskset and cgroup CPU quotas:
+    /// in a container limited to one CPU, one worker and no idle threads.
+    #[arg(long, env = "GREETER_WORKERS", value_name = "N")]
+    pub workers: Option<NonZeroUsize>,
+}
+
+/// Options of `greeter hello`.
+#[derive(Debug, Args)]
+pub struct HelloArgs {
+    /// Who to greet [default: world].
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Who to greet, as a flag (the positional NAME and --name are the same; give one).
+    #[arg(
+        long = "name",
+        env = "GREETER_NAME",
+        value_name = "NAME",
+        hide_short_help = true
+    )]
+    pub name_flag: Option<String>,
+
+    /// The server: `HOST:PORT` (every address HOST resolves to is tried), `:PORT` (localhost),
+    /// `[IPV6]:PORT`, `http://HOST:PORT`, `unix:PATH` or `unix:///ABS/PATH`.
+    #[arg(
+        short,
+        long,
+        env = "GREETER_ADDR",
+        value_name = "ADDR",
+        default_value = "localhost:50051"
+    )]
+    pub addr: String,
+
+    /// Deadline of the whole call, connecting included (`500ms`, `1s`, `2m`). It is sent to
+    /// the server as `grpc-timeout`, so the server stops working on it when it expires.
+    #[arg(
+        short,
+        long,
+        env = "GREETER_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "1s",
+        value_parser = parse_duration
+    )]
+    pub timeout: Duration,
+
+    /// How to print replies and failures: `text`, the greeting alone on stdout; `json`, one
+    /// object per reply on stdout (`{"message":"Hello NAME"}`) and a failure as one object on
+    /// stderr (`{"code":"UNAVAILABLE","code_number":14,"message":"..."}`).
+    #[arg(
+        short,
+        long,
+        env = "GREETER_OUTPUT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = OutputFormat::Text
+    )]
+    pub output: OutputFormat,
+}
+
+/// How `greeter hello` prints what it got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// The greeting alone, one line per reply.
+    Text,
+    /// One JSON object per reply (protobuf JSON mapping).
+    Json,
+}
+
+/// A humantime duration that is not zero: a zero deadline could never be met.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err("the duration must be more than zero".into()),
+        Ok(duration) => Ok(duration),
+        Err(err) => Err(format!("{err} (examples: 500ms, 1s, 2m)")),
+    }
+}

@@ -1,0 +1,98 @@
+//! `greeter`: the gRPC helloworld Greeter, server and client.
+
+mod address;
+mod cli;
+mod client;
+mod exit;
+mod report;
+mod server;
+
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use color_eyre::eyre::Result;
+
+use cli::{Cli, Command, OutputFormat};
+
+/// The code generated from `proto/helloworld.proto` by build.rs.
+mod proto {
+    #![allow(clippy::all, clippy::pedantic)]
+    tonic::include_proto!("helloworld");
+}
+
+/// How long `serve` lets calls in flight finish after SIGINT or SIGTERM.
+const GRACE_PERIOD: Duration = Duration::from_secs(10);
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    report::install_hook();
+    let json = matches!(&cli.command, Command::Hello(args) if args.output == OutputFormat::Json);
+    match run(cli, &matches) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => report::failure(&report, json),
+    }
+}
+
+fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
+    match cli.command {
+        Command::Serve(args) => server::run(server::Config {
+            addr: parse_addr("serve", &args.addr),
+            workers: args.workers,
+            grace_period: GRACE_PERIOD,
+        }),
+        Command::Hello(args) => {
+            let given_as_flag = matches
+                .subcommand_matches("hello")
+                .and_then(|hello| hello.value_source("name_flag"))
+                == Some(ValueSource::CommandLine);
+            if args.name.is_some() && given_as_flag {
+                usage_error(
+                    "hello",
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "NAME is given twice, as an argument and as --name: give one",
+                );
+            }
+            client::run(client::Config {
+                target: parse_addr("hello", &args.addr),
+                name: args.name.or(args.name_flag).unwrap_or_else(|| "world".into()),
+                timeout: args.timeout,
+                output: args.output,
+            })
+        }
+    }
+}
+
+/// Parses `--addr` for `subcommand`, or exits with status 2 and clap's usage message: a bad
+/// address is a usage error like any other bad flag value.
+fn parse_addr<A: FromStr<Err = address::AddrError>>(subcommand: &str, text: &str) -> A {
+    text.parse().unwrap_or_else(|err| {
+        usage_error(
+            subcommand,
+            clap::error::ErrorKind::ValueValidation,
+            &format!("invalid value '{text}' for '--addr <ADDR>': {err}"),
+        )
+    })
+}
+
+fn usage_error(subcommand: &str, kind: clap::error::ErrorKind, message: &str) -> ! {
+    let mut command = Cli::command();
+    command.build();
+    let subcommand = command
+        .find_subcommand_mut(subcommand)
+        .expect("the subcommand exists");
+    subcommand.error(kind, message).exit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

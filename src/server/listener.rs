@@ -1,0 +1,148 @@
+//! Binding the listening socket for each address form, and accepting on it.
+//!
+//! Sockets are bound with socket2 before any runtime starts, so the readiness line can name the
+//! real address and a bind failure is reported before anything else happens.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::unix::fs::FileTypeExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::address::{Host, ListenAddr};
+use crate::report::describe_io;
+
+/// How many connections the kernel may queue before `accept`; as high as Linux's default cap.
+const BACKLOG: i32 = 4096;
+
+/// A bound, listening socket, not yet attached to a runtime.
+pub enum Bound {
+    Tcp(std::net::TcpListener),
+    Unix(UnixListener, SocketFile),
+}
+
+/// Binds `addr` and starts listening.
+pub fn bind(addr: &ListenAddr) -> Result<Bound> {
+    let bound = match addr {
+        ListenAddr::AllInterfaces { port } => bind_all_interfaces(*port).map(Bound::Tcp),
+        ListenAddr::Host { host, port } => {
+            let socket_addr = resolve(host, *port)?;
+            bind_tcp(socket_addr, false).map(Bound::Tcp)
+        }
+        ListenAddr::Unix(path) => return bind_unix(path),
+    };
+    bound.map_err(|err| bind_error(addr, &err))
+}
+
+fn bind_error(addr: &impl fmt::Display, err: &io::Error) -> color_eyre::Report {
+    let hint = match err.kind() {
+        io::ErrorKind::AddrInUse => ": is another server running? Stop it or choose another --addr",
+        io::ErrorKind::PermissionDenied => {
+            ": ports below 1024 need privileges; choose a port above 1024"
+        }
+        io::ErrorKind::AddrNotAvailable => ": no interface of this host has that address",
+        _ => "",
+    };
+    eyre!("could not listen on {addr}: {}{hint}", describe_io(err))
+}
+
+/// `:PORT` listens like Go's `net.Listen("tcp", ":PORT")`: one IPv6 socket that also accepts
+/// IPv4 (dual-stack), or plain IPv4 where the host has no IPv6.
+fn bind_all_interfaces(port: u16) -> io::Result<std::net::TcpListener> {
+    let any_v6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
+    match bind_tcp(any_v6, true) {
+        Err(err) if ipv6_missing(&err) => {
+            bind_tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), false)
+        }
+        result => result,
+    }
+}
+
+fn ipv6_missing(err: &io::Error) -> bool {
+    const EAFNOSUPPORT: i32 = 97;
+    err.kind() == io::ErrorKind::AddrNotAvailable || err.raw_os_error() == Some(EAFNOSUPPORT)
+}
+
+/// A host name binds its first address, IPv4 first, as Go does: `localhost:0` listens on
+/// 127.0.0.1.
+fn resolve(host: &Host, port: u16) -> Result<SocketAddr> {
+    let name = match host {
+        Host::Ip(ip) => return Ok(SocketAddr::new(*ip, port)),
+        Host::Name(name) => name,
+    };
+    let mut addrs: Vec<SocketAddr> = (name.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|err| eyre!("could not resolve '{name}': {}", describe_io(&err)))?
+        .collect();
+    addrs.sort_by_key(SocketAddr::is_ipv6);
+    addrs
+        .first()
+        .copied()
+        .ok_or_else(|| eyre!("'{name}' resolves to no address"))
+}
+
+fn bind_tcp(addr: SocketAddr, dual_stack: bool) -> io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(!dual_stack)?;
+    }
+    // Lets a restarted server bind while the old one's connections sit in TIME_WAIT; Linux still
+    // refuses a port another socket is listening on.
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// The socket file of a Unix listener, removed when the server exits cleanly.
+pub struct SocketFile(PathBuf);
+
+impl SocketFile {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Binds a Unix socket. A socket file left by a dead server is replaced; one a live server
+/// answers on, or a file that is not a socket, is an error.
+fn bind_unix(path: &Path) -> Result<Bound> {
+    let shown = format!("unix:{}", path.display());
+    if let Ok(metadata) = std::fs::symlink_metadata(path) {
+        if !metadata.file_type().is_socket() {
+            return Err(eyre!(
+                "could not listen on {shown}: the file exists and is not a socket; remove it or \
+                 choose another path"
+            ));
+        }
+        match UnixStream::connect(path) {
+            Ok(_) => {
+                return Err(eyre!(
+                    "could not listen on {shown}: another server is listening on it; stop it or \
+                     choose another path"
+                ));
+            }
+            Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {
+                std::fs::remove_file(path)
+                    .wrap_err_with(|| format!("could not remove the stale socket {shown}"))?;
+            }
+            Err(err) => return Err(bind_error(&shown, &err)),
+        }
+    }
+    let listener = UnixListener::bind(path).map_err(|err| bind_error(&shown, &err))?;
+    let file = SocketFile(path.to_owned());
+    listener
+        .set_nonblocking(true)
+        .map_err(|err| bind_error(&shown, &err))?;
+    Ok(Bound::Unix(listener, file))
+}

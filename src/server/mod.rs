@@ -1,0 +1,82 @@
+//! `greeter serve`: bind, announce readiness, serve on every worker, drain on a signal.
+
+mod greeter;
+mod listener;
+mod shutdown;
+pub mod workers;
+
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use tokio::sync::watch;
+
+use crate::address::ListenAddr;
+use listener::Bound;
+use shutdown::Signals;
+use workers::{Accept, Pool};
+
+/// What `serve` needs, checked and resolved from the command line.
+pub struct Config {
+    pub addr: ListenAddr,
+    pub workers: Option<NonZeroUsize>,
+    pub grace_period: Duration,
+}
+
+pub fn run(config: Config) -> Result<()> {
+    let bound = listener::bind(&config.addr)?;
+    let workers = config
+        .workers
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get);
+    let runtime = workers::single_threaded_runtime()?;
+    runtime.block_on(async move {
+        let signals = Signals::install().wrap_err("could not install the signal handlers")?;
+        match bound {
+            Bound::Tcp(listener) => {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let local = listener.local_addr()?.to_string();
+                serve(listener, &local, workers, signals, config.grace_period).await
+            }
+            Bound::Unix(listener, socket_file) => {
+                let local = format!("unix:{}", socket_file.path().display());
+                let listener = tokio::net::UnixListener::from_std(listener)?;
+                let served = serve(listener, &local, workers, signals, config.grace_period).await;
+                drop(socket_file);
+                served
+            }
+        }
+    })
+}
+
+async fn serve<L: Accept>(
+    listener: L,
+    local: &str,
+    workers: usize,
+    signals: Signals,
+    grace_period: Duration,
+) -> Result<()> {
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let (pool, first_share) = Pool::start(workers, &shutdown)?;
+    announce_readiness(local);
+
+    let serving = workers::serve_connections(first_share, shutdown.clone());
+    let draining = async {
+        let accepting = pool.accept(listener, shutdown.clone());
+        let ((), served) = tokio::join!(accepting, serving);
+        served.and(pool.join().await)
+    };
+    tokio::select! {
+        outcome = draining => outcome,
+        () = signals.drain_on_signal(&shutdown_tx, grace_period) => Ok(()),
+    }
+}
+
+/// The readiness line of the contract: one line on stdout, flushed, once connections are
+/// accepted. Scripts and tests wait for it to learn the port.
+fn announce_readiness(local: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // Nobody reading stdout is no reason to stop serving.
+    let _ = writeln!(stdout, "listening on {local}").and_then(|()| stdout.flush());
+}

@@ -1,0 +1,244 @@
+//! The end-to-end test kit: run the real `greeter` binary, start real servers on ephemeral
+//! loopback ports, and never wait without a bound.
+
+#![allow(dead_code)] // each test file uses its own part of the kit
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wait_timeout::ChildExt;
+
+pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");
+
+/// The longest any single step of a test may take before the test fails instead of hanging.
+pub const BOUND: Duration = Duration::from_secs(20);
+
+/// A `greeter` command with no `GREETER_*` variable inherited from whoever runs the tests.
+pub fn greeter<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = Command::new(GREETER);
+    command.args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GREETER_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs `command` to completion, killing it and failing the test if it outlives [`BOUND`].
+pub fn run(mut command: Command) -> Outcome {
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn greeter");
+    let stdout = drain(child.stdout.take().expect("piped stdout"));
+    let stderr = drain(child.stderr.take().expect("piped stderr"));
+    let status = match child.wait_timeout(BOUND).expect("wait for greeter") {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {BOUND:?}");
+        }
+    };
+    let elapsed = started.elapsed();
+    Outcome {
+        code: status.code(),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+        elapsed,
+    }
+}
+
+/// `greeter hello ARGS` against nothing in particular: the args say where.
+pub fn hello(args: &[&str]) -> Outcome {
+    run(greeter(std::iter::once("hello").chain(args.iter().copied())))
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// A running `greeter serve`, stopped and reaped on drop.
+pub struct Server {
+    child: Child,
+    /// The address from the readiness line: `127.0.0.1:43117`, `[::]:43117`, `unix:/path`.
+    pub addr: String,
+    stderr: Arc<Mutex<String>>,
+    stdout_rest: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `greeter serve --addr 127.0.0.1:0`.
+    pub fn start() -> Server {
+        Server::start_with(&["--addr", "127.0.0.1:0"], &[])
+    }
+
+    /// Starts `greeter serve ARGS` with extra environment variables and waits, at most
+    /// [`BOUND`], for its readiness line.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = greeter(std::iter::once("serve").chain(args.iter().copied()));
+        command.envs(env.iter().copied());
+        Server::spawn(command).unwrap_or_else(|outcome| {
+            panic!("greeter serve {args:?} did not start: {outcome:?}")
+        })
+    }
+
+    /// Spawns `command` (a `greeter serve`) and waits for its readiness line. If it exits first,
+    /// returns what it printed instead.
+    pub fn spawn(mut command: Command) -> Result<Server, Outcome> {
+        let started = Instant::now();
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn greeter serve");
+        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        let (first_line, stdout_rest) = first_line(child.stdout.take().expect("piped stdout"));
+        match first_line.recv_timeout(BOUND) {
+            Ok(line) => {
+                let addr = line
+                    .strip_prefix("listening on ")
+                    .unwrap_or_else(|| panic!("unexpected readiness line {line:?}"))
+                    .to_owned();
+                Ok(Server {
+                    child,
+                    addr,
+                    stderr,
+                    stdout_rest,
+                })
+            }
+            Err(_) => {
+                let status = child.wait_timeout(BOUND).ok().flatten();
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(Outcome {
+                    code: status.and_then(|s| s.code()),
+                    stdout: stdout_rest.lock().unwrap().clone(),
+                    stderr: stderr.lock().unwrap().clone(),
+                    elapsed: started.elapsed(),
+                })
+            }
+        }
+    }
+
+    /// The port from the readiness line.
+    pub fn port(&self) -> u16 {
+        self.addr
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", self.addr))
+    }
+
+    /// `127.0.0.1:PORT`, whatever interface the server listens on.
+    pub fn loopback(&self) -> String {
+        format!("127.0.0.1:{}", self.port())
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends `signal` (e.g. `libc::SIGTERM`) to the server.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the pid of a child we have not reaped yet.
+        let sent = unsafe { libc::kill(self.pid(), signal) };
+        assert_eq!(sent, 0, "kill({}, {signal})", self.pid());
+    }
+
+    /// Waits, at most `bound`, for the server to exit; `None` if it is still running.
+    pub fn wait_exit(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
+        self.child.wait_timeout(bound).expect("wait for greeter serve")
+    }
+
+    /// `greeter hello --addr <this server> ARGS`.
+    pub fn hello(&self, args: &[&str]) -> Outcome {
+        let addr = self.loopback_or_unix();
+        let mut all = vec!["--addr", addr.as_str()];
+        all.extend_from_slice(args);
+        hello(&all)
+    }
+
+    fn loopback_or_unix(&self) -> String {
+        if self.addr.starts_with("unix:") {
+            self.addr.clone()
+        } else {
+            self.loopback()
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&text);
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut sink = sink.lock().unwrap();
+            sink.push_str(&line);
+            sink.push('\n');
+        }
+    });
+    text
+}
+
+/// Sends the first line of `stdout` through the channel and keeps the rest.
+fn first_line(stdout: ChildStdout) -> (mpsc::Receiver<String>, Arc<Mutex<String>>) {
+    let (tx, rx) = mpsc::channel();
+    let rest = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&rest);
+    thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        if let Some(line) = lines.next() {
+            let _ = tx.send(line);
+        }
+        for line in lines {
+            let mut sink = sink.lock().unwrap();
+            sink.push_str(&line);
+            sink.push('\n');
+        }
+    });
+    (rx, rest)
+}
+
+/// Whether this host can use IPv6 on loopback.
+pub fn has_ipv6_loopback() -> bool {
+    std::net::TcpListener::bind("[::1]:0").is_ok()
+}

@@ -1,0 +1,219 @@
+//! `greeter hello` end to end against a real `greeter serve`: names, output formats,
+//! environment variables, and every failure with its message and exit code.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::{Server, greeter, hello, run};
+
+#[test]
+fn greets_the_positional_name() {
+    let server = Server::start();
+    let out = server.hello(&["your_name"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello your_name\n");
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn greets_the_name_flag() {
+    let server = Server::start();
+    let out = server.hello(&["--name", "flag_name"]);
+    assert_eq!(out.stdout, "Hello flag_name\n", "{out:?}");
+}
+
+#[test]
+fn greets_the_world_by_default() {
+    let server = Server::start();
+    let out = server.hello(&[]);
+    assert_eq!(out.stdout, "Hello world\n", "{out:?}");
+}
+
+#[test]
+fn greets_unicode_names_byte_for_byte() {
+    let server = Server::start();
+    let out = server.hello(&["Zoë 世界 🌍"]);
+    assert_eq!(out.stdout, "Hello Zoë 世界 🌍\n", "{out:?}");
+}
+
+#[test]
+fn an_empty_name_gets_hello_and_a_space() {
+    let server = Server::start();
+    let out = server.hello(&[""]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello \n");
+}
+
+#[test]
+fn json_output_is_one_object_per_reply() {
+    let server = Server::start();
+    let out = server.hello(&["--output", "json", "your_name"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "{\"message\":\"Hello your_name\"}\n");
+    let parsed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(parsed["message"], "Hello your_name");
+}
+
+#[test]
+fn a_host_name_tries_every_address_it_resolves_to() {
+    // localhost resolves to ::1 and 127.0.0.1 on most hosts; the server is on IPv4 only.
+    let server = Server::start();
+    let out = hello(&["--addr", &format!("localhost:{}", server.port()), "x"]);
+    assert_eq!(out.stdout, "Hello x\n", "{out:?}");
+    let out = hello(&["--addr", &format!(":{}", server.port()), "y"]);
+    assert_eq!(out.stdout, "Hello y\n", "{out:?}");
+    let out = hello(&["--addr", &format!("http://127.0.0.1:{}", server.port()), "z"]);
+    assert_eq!(out.stdout, "Hello z\n", "{out:?}");
+}
+
+#[test]
+fn every_flag_reads_its_environment_variable() {
+    let server = Server::start();
+    let mut command = greeter(["hello"]);
+    command
+        .env("GREETER_ADDR", server.loopback())
+        .env("GREETER_NAME", "from_env")
+        .env("GREETER_TIMEOUT", "5s")
+        .env("GREETER_OUTPUT", "json");
+    let out = run(command);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "{\"message\":\"Hello from_env\"}\n");
+}
+
+#[test]
+fn the_command_line_wins_over_the_environment() {
+    let server = Server::start();
+    let mut command = greeter(["hello", "--output", "text", "from_argv"]);
+    command
+        .env("GREETER_ADDR", "127.0.0.1:1")
+        .env("GREETER_NAME", "from_env")
+        .env("GREETER_OUTPUT", "json")
+        .args(["--addr", &server.loopback()]);
+    let out = run(command);
+    assert_eq!(out.stdout, "Hello from_argv\n", "{out:?}");
+}
+
+#[test]
+fn a_bad_environment_value_is_a_usage_error() {
+    let mut command = greeter(["hello"]);
+    command.env("GREETER_TIMEOUT", "soon");
+    let out = run(command);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("--timeout"), "{}", out.stderr);
+}
+
+/// A port nothing listens on: bound, its number noted, then closed again.
+fn refusing_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_refused_connection_is_unavailable_at_once() {
+    let addr = format!("127.0.0.1:{}", refusing_port());
+    let out = hello(&["--addr", &addr, "--timeout", "10s"]);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: could not connect to {addr} (connection refused): is `greeter serve` running?\n"
+        )
+    );
+    assert!(
+        out.elapsed < Duration::from_secs(5),
+        "a refused connection must not wait out the deadline: {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn json_failures_go_to_stderr_as_one_object() {
+    let addr = format!("127.0.0.1:{}", refusing_port());
+    let out = hello(&["--addr", &addr, "--output", "json"]);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert_eq!(out.stdout, "");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    let failure: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(failure["code"], "UNAVAILABLE");
+    assert_eq!(failure["code_number"], 14);
+    let message = failure["message"].as_str().unwrap();
+    assert!(message.contains("connection refused"), "{message}");
+}
+
+#[test]
+fn a_server_that_never_answers_exceeds_the_deadline() {
+    // Accepts TCP connections (the kernel does, into the backlog) but never speaks HTTP/2.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let timeout = Duration::from_millis(500);
+    let out = hello(&["--addr", &addr, "--timeout", "500ms"]);
+    assert_eq!(out.code, Some(68), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("DEADLINE_EXCEEDED"), "{}", out.stderr);
+    assert!(out.stderr.contains(&addr), "{}", out.stderr);
+    assert!(out.elapsed >= timeout, "gave up early: {:?}", out.elapsed);
+    assert!(
+        out.elapsed < timeout + Duration::from_millis(1500),
+        "overran the deadline: {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn an_unresolvable_host_is_unavailable_and_named() {
+    // `.invalid` never resolves (RFC 6761), so no query leaves the machine for an answer.
+    let out = hello(&["--addr", "no-such-host.invalid:50051"]);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert!(out.stderr.starts_with("error: could not resolve no-such-host.invalid"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_timeouts_are_usage_errors() {
+    for bad in ["soon", "10", "0s", "-1s", ""] {
+        let out = hello(&[&format!("--timeout={bad}")]);
+        assert_eq!(out.code, Some(2), "--timeout {bad:?}: {out:?}");
+        assert!(out.stderr.contains("--timeout"), "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+    }
+}
+
+#[test]
+fn bad_addresses_are_usage_errors() {
+    for bad in ["localhost", "::1:50051", "localhost:99999", "ftp://h:1", "unix:", "a b:1"] {
+        let out = hello(&["--addr", bad]);
+        assert_eq!(out.code, Some(2), "--addr {bad:?}: {out:?}");
+        assert!(
+            out.stderr.starts_with(&format!("error: invalid value '{bad}' for '--addr <ADDR>'")),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn a_name_given_twice_is_a_usage_error() {
+    let out = hello(&["one", "--name", "two"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("given twice"), "{}", out.stderr);
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error() {
+    let out = hello(&["--no-such-flag"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+#[test]
+fn help_reads_like_a_man_page() {
+    let out = run(greeter(["hello", "--help"]));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    for needle in ["Examples:", "Exit codes", "68  DEADLINE_EXCEEDED", "GREETER_TIMEOUT", "--output"] {
+        assert!(out.stdout.contains(needle), "{needle} missing from:\n{}", out.stdout);
+    }
+    let out = run(greeter(["--version"]));
+    assert_eq!(out.stdout, format!("greeter {}\n", env!("CARGO_PKG_VERSION")));
+}
