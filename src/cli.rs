@@ -12,14 +12,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit codes (grpcurl's scheme):
-  0       success (serve: clean shutdown after SIGINT or SIGTERM)
-  1       failure that is not a gRPC status (address in use, permission denied, I/O)
-  2       usage error (bad flag, bad address, bad duration)
-  64+N    the call ended with gRPC status N, for example:
-            68  DEADLINE_EXCEEDED  no reply within --timeout
-            76  UNIMPLEMENTED      the server does not know the method
-            78  UNAVAILABLE        could not connect, or the connection broke
-            80  UNAUTHENTICATED    missing or wrong credentials";
+  0     success (serve: clean shutdown after SIGINT or SIGTERM)
+  1     a failure that is not a gRPC status (address in use, I/O)
+  2     usage error (bad flag, bad address, bad duration)
+  64+N  the call ended with gRPC status N, for example:
+          68  DEADLINE_EXCEEDED  no reply within --timeout
+          76  UNIMPLEMENTED      the server lacks the method
+          78  UNAVAILABLE        could not connect
+          80  UNAUTHENTICATED    missing or wrong credentials
+  130, 143  serve: a second SIGINT or SIGTERM ended the drain";
 
 const TOP_EXAMPLES: &str = "\
 Examples:
@@ -86,7 +87,7 @@ Examples:
   Every interface, IPv6 and IPv4 (dual-stack), port 50051:
     greeter serve --addr :50051
 
-  Loopback only, on a free port the kernel picks (read it from the first line):
+  Loopback only, on a port the kernel picks (the first line names it):
     greeter serve --addr 127.0.0.1:0
 
   A Unix socket:
@@ -118,6 +119,18 @@ pub struct ServeArgs {
     /// in a container limited to one CPU, one worker and no idle threads.
     #[arg(long, env = "GREETER_WORKERS", value_name = "N")]
     pub workers: Option<NonZeroUsize>,
+
+    /// After SIGINT or SIGTERM, how long calls in flight may take to finish before the
+    /// connections still open are closed and the server exits 0. New connections are refused
+    /// as soon as the signal arrives; a second signal exits at once.
+    #[arg(
+        long,
+        env = "GREETER_GRACE_PERIOD",
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = humantime::parse_duration
+    )]
+    pub grace_period: Duration,
 }
 
 /// Options of `greeter hello`.
@@ -128,12 +141,7 @@ pub struct HelloArgs {
     pub name: Option<String>,
 
     /// Who to greet, as a flag (the positional NAME and --name are the same; give one).
-    #[arg(
-        long = "name",
-        env = "GREETER_NAME",
-        value_name = "NAME",
-        hide_short_help = true
-    )]
+    #[arg(long = "name", env = "GREETER_NAME", value_name = "NAME")]
     pub name_flag: Option<String>,
 
     /// The server: `HOST:PORT` (every address HOST resolves to is tried), `:PORT` (localhost),

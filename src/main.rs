@@ -9,7 +9,6 @@ mod server;
 
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::time::Duration;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
@@ -22,9 +21,6 @@ mod proto {
     #![allow(clippy::all, clippy::pedantic)]
     tonic::include_proto!("helloworld");
 }
-
-/// How long `serve` lets calls in flight finish after SIGINT or SIGTERM.
-const GRACE_PERIOD: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -42,7 +38,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
         Command::Serve(args) => server::run(server::Config {
             addr: parse_addr("serve", &args.addr),
             workers: args.workers,
-            grace_period: GRACE_PERIOD,
+            grace_period: args.grace_period,
         }),
         Command::Hello(args) => {
             let given_as_flag = matches

@@ -211,7 +211,7 @@ fn an_unknown_flag_is_a_usage_error() {
 fn help_reads_like_a_man_page() {
     let out = run(greeter(["hello", "--help"]));
     assert_eq!(out.code, Some(0), "{out:?}");
-    for needle in ["Examples:", "Exit codes", "68  DEADLINE_EXCEEDED", "GREETER_TIMEOUT", "--output"] {
+    for needle in ["Examples:", "Exit codes", "68  DEADLINE_EXCEEDED  no reply within --timeout", "GREETER_TIMEOUT", "--output"] {
         assert!(out.stdout.contains(needle), "{needle} missing from:\n{}", out.stdout);
     }
     let out = run(greeter(["--version"]));

@@ -39,8 +39,8 @@ impl Signals {
     pub async fn drain_on_signal(mut self, shutdown: &watch::Sender<bool>, grace: Duration) {
         let first = self.next().await;
         eprintln!(
-            "greeter: {} received: no longer accepting; finishing calls in flight for up to {} \
-             (send it again to exit at once)",
+            "greeter: {} received: finishing calls in flight for up to {} (send it again to \
+             exit at once)",
             first.name,
             humantime::format_duration(grace)
         );

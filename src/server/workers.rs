@@ -120,7 +120,8 @@ impl<C: Adopt> Pool<C> {
     }
 
     /// Accepts connections and hands them to the workers in turn until shutdown is asked for;
-    /// then drops the listener, so new connections are refused while the workers drain.
+    /// then closes the listener, so new connections are refused while the workers drain, and
+    /// says so.
     pub async fn accept<L: Accept<Conn = C>>(
         &self,
         listener: L,
@@ -142,6 +143,8 @@ impl<C: Adopt> Pool<C> {
                 Err(err) => backoff_after(&err).await,
             }
         }
+        drop(listener);
+        eprintln!("greeter: no longer accepting connections");
     }
 
     /// Waits for the other workers to finish draining.

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
+pub mod raw_call;
+
 pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");
 
 /// The longest any single step of a test may take before the test fails instead of hanging.
@@ -163,6 +165,11 @@ impl Server {
 
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
+    }
+
+    /// What the server printed on stdout after its readiness line, so far.
+    pub fn stdout_after_readiness(&self) -> String {
+        self.stdout_rest.lock().unwrap().clone()
     }
 
     /// Everything the server wrote to stderr so far.
