@@ -243,10 +243,7 @@ mod tests {
 
     #[test]
     fn listen_forms() {
-        assert_eq!(
-            listen(":50051"),
-            ListenAddr::AllInterfaces { port: 50051 }
-        );
+        assert_eq!(listen(":50051"), ListenAddr::AllInterfaces { port: 50051 });
         assert_eq!(listen(":0"), ListenAddr::AllInterfaces { port: 0 });
         assert_eq!(
             listen("127.0.0.1:0"),
@@ -347,8 +344,14 @@ mod tests {
                 port: 50051
             }
         );
-        assert_eq!(target("unix:/tmp/g.sock"), Target::Unix("/tmp/g.sock".into()));
-        assert_eq!(target("unix:///tmp/g.sock"), Target::Unix("/tmp/g.sock".into()));
+        assert_eq!(
+            target("unix:/tmp/g.sock"),
+            Target::Unix("/tmp/g.sock".into())
+        );
+        assert_eq!(
+            target("unix:///tmp/g.sock"),
+            Target::Unix("/tmp/g.sock".into())
+        );
         assert_eq!(target("unix:rel.sock"), Target::Unix("rel.sock".into()));
     }
 
@@ -366,11 +369,22 @@ mod tests {
 
     #[test]
     fn display_is_the_canonical_form() {
-        for text in [":50051", "127.0.0.1:0", "[::1]:8080", "localhost:1", "unix:/a/b"] {
+        for text in [
+            ":50051",
+            "127.0.0.1:0",
+            "[::1]:8080",
+            "localhost:1",
+            "unix:/a/b",
+        ] {
             assert_eq!(listen(text).to_string(), text);
         }
         assert_eq!(listen("unix:///a/b").to_string(), "unix:/a/b");
-        for text in ["localhost:50051", "[::1]:1", "127.0.0.2:443", "unix:rel.sock"] {
+        for text in [
+            "localhost:50051",
+            "[::1]:1",
+            "127.0.0.2:443",
+            "unix:rel.sock",
+        ] {
             assert_eq!(target(text).to_string(), text);
         }
         assert_eq!(target(":7").to_string(), "localhost:7");

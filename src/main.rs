@@ -54,7 +54,10 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
             }
             client::run(client::Config {
                 target: parse_addr("hello", &args.addr),
-                name: args.name.or(args.name_flag).unwrap_or_else(|| "world".into()),
+                name: args
+                    .name
+                    .or(args.name_flag)
+                    .unwrap_or_else(|| "world".into()),
                 timeout: args.timeout,
                 output: args.output,
             })

@@ -62,7 +62,9 @@ async fn resolve(host: &Host, port: u16) -> io::Result<Vec<SocketAddr>> {
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
         Host::Name(name) => {
-            let addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), port)).await?.collect();
+            let addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), port))
+                .await?
+                .collect();
             if addrs.is_empty() {
                 return Err(io::Error::new(io::ErrorKind::NotFound, "no address"));
             }

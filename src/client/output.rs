@@ -11,6 +11,8 @@ pub fn print_reply(reply: &HelloReply, format: OutputFormat) -> io::Result<()> {
         OutputFormat::Text => print_line(&reply.message),
         // The protobuf JSON mapping of HelloReply. The field is printed even when empty, as
         // grpcurl does, so scripts can always read `.message`.
-        OutputFormat::Json => print_line(&serde_json::json!({ "message": reply.message }).to_string()),
+        OutputFormat::Json => {
+            print_line(&serde_json::json!({ "message": reply.message }).to_string())
+        }
     }
 }

@@ -55,9 +55,10 @@ fn bind_error(addr: &impl fmt::Display, err: &io::Error) -> color_eyre::Report {
 fn bind_all_interfaces(port: u16) -> io::Result<std::net::TcpListener> {
     let any_v6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
     match bind_tcp(any_v6, true) {
-        Err(err) if ipv6_missing(&err) => {
-            bind_tcp(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port), false)
-        }
+        Err(err) if ipv6_missing(&err) => bind_tcp(
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+            false,
+        ),
         result => result,
     }
 }

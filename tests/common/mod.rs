@@ -75,7 +75,9 @@ pub fn run(mut command: Command) -> Outcome {
 
 /// `greeter hello ARGS` against nothing in particular: the args say where.
 pub fn hello(args: &[&str]) -> Outcome {
-    run(greeter(std::iter::once("hello").chain(args.iter().copied())))
+    run(greeter(
+        std::iter::once("hello").chain(args.iter().copied()),
+    ))
 }
 
 fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
@@ -106,9 +108,8 @@ impl Server {
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = greeter(std::iter::once("serve").chain(args.iter().copied()));
         command.envs(env.iter().copied());
-        Server::spawn(command).unwrap_or_else(|outcome| {
-            panic!("greeter serve {args:?} did not start: {outcome:?}")
-        })
+        Server::spawn(command)
+            .unwrap_or_else(|outcome| panic!("greeter serve {args:?} did not start: {outcome:?}"))
     }
 
     /// Spawns `command` (a `greeter serve`) and waits for its readiness line. If it exits first,
@@ -186,7 +187,9 @@ impl Server {
 
     /// Waits, at most `bound`, for the server to exit; `None` if it is still running.
     pub fn wait_exit(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
-        self.child.wait_timeout(bound).expect("wait for greeter serve")
+        self.child
+            .wait_timeout(bound)
+            .expect("wait for greeter serve")
     }
 
     /// `greeter hello --addr <this server> ARGS`.

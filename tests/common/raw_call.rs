@@ -2,11 +2,9 @@
 //! the request's headers are sent, its body is not, and the server must keep the call open
 //! (through a graceful drain, for instance) until the test sends the rest.
 
-use std::time::Duration;
-
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use h2::client::{ResponseFuture, SendRequest};
 use h2::SendStream;
+use h2::client::{ResponseFuture, SendRequest};
 use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 
@@ -34,11 +32,12 @@ impl HalfSentCall {
                 let mut ping_pong = driver.ping_pong().expect("ping_pong is taken once");
                 tokio::spawn(driver);
                 let mut client = client.ready().await.unwrap();
-                let request = http::Request::post(format!("http://{addr}/helloworld.Greeter/SayHello"))
-                    .header("content-type", "application/grpc")
-                    .header("te", "trailers")
-                    .body(())
-                    .unwrap();
+                let request =
+                    http::Request::post(format!("http://{addr}/helloworld.Greeter/SayHello"))
+                        .header("content-type", "application/grpc")
+                        .header("te", "trailers")
+                        .body(())
+                        .unwrap();
                 let (response, body) = client.send_request(request, false).unwrap();
                 // The server answers frames in order: once the PING comes back, it has the
                 // call's HEADERS, so the call counts as in flight from here on.
@@ -64,7 +63,8 @@ impl HalfSentCall {
         let body = &mut self.body;
         runtime.block_on(async {
             tokio::time::timeout(BOUND, async {
-                body.send_data(grpc_frame(name), true).map_err(|e| e.to_string())?;
+                body.send_data(grpc_frame(name), true)
+                    .map_err(|e| e.to_string())?;
                 let response = (&mut response).await.map_err(|e| e.to_string())?;
                 let mut stream = response.into_body();
                 let mut data = BytesMut::new();
@@ -84,14 +84,17 @@ impl HalfSentCall {
                 Ok(reply_message(data.freeze()))
             })
             .await
-            .unwrap_or_else(|_| Err(format!("no reply within {:?}", Duration::from(BOUND))))
+            .unwrap_or_else(|_| Err(format!("no reply within {:?}", BOUND)))
         })
     }
 }
 
 /// A length-prefixed gRPC message holding `HelloRequest { name }`.
 fn grpc_frame(name: &str) -> Bytes {
-    assert!(name.len() < 128, "a one-byte varint length keeps this encoder simple");
+    assert!(
+        name.len() < 128,
+        "a one-byte varint length keeps this encoder simple"
+    );
     let mut frame = BytesMut::new();
     frame.put_u8(0); // not compressed
     frame.put_u32(name.len() as u32 + 2);
