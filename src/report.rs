@@ -9,19 +9,23 @@ use color_eyre::eyre::Report;
 
 use crate::exit::{self, CallFailed};
 
-/// Panic reports without colour codes when stderr is not a terminal, and without the section
-/// about environment variables, which only confuses users of a command-line tool.
+/// color-eyre's panic report, without colour codes when stderr is not a terminal, and without
+/// the section about environment variables, which only confuses users of a command-line tool.
+///
+/// Errors keep eyre's default handler: they are printed on one line by [`failure`], never with
+/// a backtrace, and color-eyre's handler would resolve one for every error whenever
+/// RUST_BACKTRACE is set (0.7 s for a refused connection).
 pub fn install_hook() {
     let theme = if io::stderr().is_terminal() {
         Theme::dark()
     } else {
         Theme::new()
     };
-    // Only fails if a hook is already installed, which would be a bug of ours, not the user's.
-    let _ = HookBuilder::default()
+    let (panic_hook, _error_hook) = HookBuilder::default()
         .display_env_section(false)
         .theme(theme)
-        .install();
+        .into_hooks();
+    panic_hook.install();
 }
 
 /// Prints `report` as the user should see it and returns the exit code it stands for.
