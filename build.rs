@@ -20,7 +20,11 @@ use prost::Message as _;
 #[path = "src/cli.rs"]
 mod cli;
 
-const PROTO: &str = "proto/helloworld.proto";
+/// The services `greeter serve` implements; reflection describes exactly these.
+const PROTOS: [&str; 2] = [
+    "proto/helloworld.proto",
+    "proto/grpc/health/v1/health.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
@@ -34,9 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn compile_protos(out_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let descriptors = protox::compile([PROTO], ["proto"])?;
+    let descriptors = protox::compile(PROTOS, ["proto"])?;
     fs::write(
-        out_dir.join("helloworld_descriptor.bin"),
+        out_dir.join("descriptor_set.bin"),
         descriptors.encode_to_vec(),
     )?;
     tonic_prost_build::configure().compile_fds(descriptors)?;

@@ -55,7 +55,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__hello)
-            opts="-a -t -o -h -V --name --addr --timeout --output --help --version"
+            opts="-a -t -o -h -V --name --addr --timeout --output --stream --bidi --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -153,7 +153,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__serve)
-            opts="-a -h -V --addr --workers --grace-period --help --version"
+            opts="-a -h -V --addr --workers --grace-period --no-reflection --stream-count --stream-interval --access-log --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,6 +172,22 @@ _greeter() {
                     return 0
                     ;;
                 --grace-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

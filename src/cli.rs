@@ -131,6 +131,60 @@ pub struct ServeArgs {
         value_parser = humantime::parse_duration
     )]
     pub grace_period: Duration,
+
+    /// Do not serve server reflection (grpc.reflection.v1 and v1alpha). With it, grpcurl,
+    /// evans and Postman can list and call the services without the proto files.
+    #[arg(long, env = "GREETER_NO_REFLECTION")]
+    pub no_reflection: bool,
+
+    /// How many replies SayHelloStreamReply sends, each "Hello " + name.
+    #[arg(
+        long,
+        env = "GREETER_STREAM_COUNT",
+        value_name = "N",
+        default_value_t = 5
+    )]
+    pub stream_count: u32,
+
+    /// The pause between two replies of SayHelloStreamReply (the first is sent at once).
+    #[arg(
+        long,
+        env = "GREETER_STREAM_INTERVAL",
+        value_name = "DURATION",
+        default_value = "100ms",
+        value_parser = humantime::parse_duration
+    )]
+    pub stream_interval: Duration,
+
+    /// Log one line per call on stderr: method, peer, status, latency. Off by default: at
+    /// 100k calls a second a line per call costs more than the call.
+    #[arg(long, env = "GREETER_ACCESS_LOG")]
+    pub access_log: bool,
+
+    /// Log format on stderr: `text` for people, `json` for log collectors (one object per
+    /// line).
+    #[arg(
+        long,
+        env = "GREETER_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+
+    /// Which logs to write: `error`, `warn`, `info`, `debug`, `trace`, or per module
+    /// (`info,h2=debug`). Without it, RUST_LOG is used, then `info`.
+    #[arg(long, env = "GREETER_LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+/// How `greeter serve` writes its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, fields at the top level.
+    Json,
 }
 
 /// Options of `greeter hello`.
@@ -179,6 +233,15 @@ pub struct HelloArgs {
         default_value_t = OutputFormat::Text
     )]
     pub output: OutputFormat,
+
+    /// Call SayHelloStreamReply instead: print each reply as it arrives.
+    #[arg(long, env = "GREETER_STREAM", conflicts_with = "bidi")]
+    pub stream: bool,
+
+    /// Call SayHelloBidiStream instead: send each line of stdin as a name and print each reply
+    /// as it arrives, until stdin ends. The --timeout deadline covers the whole stream.
+    #[arg(long, env = "GREETER_BIDI", conflicts_with = "name")]
+    pub bidi: bool,
 }
 
 /// How `greeter hello` prints what it got.

@@ -4,6 +4,7 @@ mod address;
 mod cli;
 mod client;
 mod exit;
+mod logging;
 mod report;
 mod server;
 
@@ -16,10 +17,17 @@ use color_eyre::eyre::Result;
 
 use cli::{Cli, Command, OutputFormat};
 
-/// The code generated from `proto/helloworld.proto` by build.rs.
+/// The code build.rs generates from `proto/`.
 mod proto {
     #![allow(clippy::all, clippy::pedantic)]
     tonic::include_proto!("helloworld");
+
+    pub mod health {
+        tonic::include_proto!("grpc.health.v1");
+    }
+
+    /// Every file in `proto/`, encoded, for server reflection.
+    pub const DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("descriptor_set");
 }
 
 fn main() -> ExitCode {
@@ -35,11 +43,26 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
     match cli.command {
-        Command::Serve(args) => server::run(server::Config {
-            addr: parse_addr("serve", &args.addr),
-            workers: args.workers,
-            grace_period: args.grace_period,
-        }),
+        Command::Serve(args) => {
+            let addr = parse_addr("serve", &args.addr);
+            if let Err(err) =
+                logging::init(args.log_format, args.log_level.as_deref(), args.access_log)
+            {
+                usage_error(
+                    "serve",
+                    clap::error::ErrorKind::ValueValidation,
+                    &format!("{err:#}: see --log-level in --help"),
+                );
+            }
+            server::run(server::Config {
+                addr,
+                workers: args.workers,
+                grace_period: args.grace_period,
+                reflection: !args.no_reflection,
+                stream_count: args.stream_count,
+                stream_interval: args.stream_interval,
+            })
+        }
         Command::Hello(args) => {
             let given_as_flag = matches
                 .subcommand_matches("hello")
@@ -60,6 +83,11 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     .unwrap_or_else(|| "world".into()),
                 timeout: args.timeout,
                 output: args.output,
+                method: match (args.stream, args.bidi) {
+                    (_, true) => client::Method::Bidi,
+                    (true, false) => client::Method::ServerStream,
+                    (false, false) => client::Method::Unary,
+                },
             })
         }
     }

@@ -25,7 +25,11 @@ fn check(dir: &str) {
     let generated_dir = Path::new(env!("OUT_DIR")).join(dir);
     let committed_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let generated = read_dir(&generated_dir);
-    assert!(!generated.is_empty(), "build.rs generated nothing in {}", generated_dir.display());
+    assert!(
+        !generated.is_empty(),
+        "build.rs generated nothing in {}",
+        generated_dir.display()
+    );
 
     if std::env::var_os("GREETER_BLESS").is_some() {
         let _ = fs::remove_dir_all(&committed_dir);
@@ -46,7 +50,11 @@ fn check(dir: &str) {
         stale.is_empty(),
         "{dir}/ is stale ({} differ from what src/cli.rs generates): run `{REFRESH}` and commit \
          the result",
-        stale.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        stale
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 }
 

@@ -64,7 +64,11 @@ fn a_host_name_tries_every_address_it_resolves_to() {
     assert_eq!(out.stdout, "Hello x\n", "{out:?}");
     let out = hello(&["--addr", &format!(":{}", server.port()), "y"]);
     assert_eq!(out.stdout, "Hello y\n", "{out:?}");
-    let out = hello(&["--addr", &format!("http://127.0.0.1:{}", server.port()), "z"]);
+    let out = hello(&[
+        "--addr",
+        &format!("http://127.0.0.1:{}", server.port()),
+        "z",
+    ]);
     assert_eq!(out.stdout, "Hello z\n", "{out:?}");
 }
 
@@ -168,7 +172,12 @@ fn an_unresolvable_host_is_unavailable_and_named() {
     // `.invalid` never resolves (RFC 6761), so no query leaves the machine for an answer.
     let out = hello(&["--addr", "no-such-host.invalid:50051"]);
     assert_eq!(out.code, Some(78), "{out:?}");
-    assert!(out.stderr.starts_with("error: could not resolve no-such-host.invalid"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("error: could not resolve no-such-host.invalid"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -183,11 +192,19 @@ fn bad_timeouts_are_usage_errors() {
 
 #[test]
 fn bad_addresses_are_usage_errors() {
-    for bad in ["localhost", "::1:50051", "localhost:99999", "ftp://h:1", "unix:", "a b:1"] {
+    for bad in [
+        "localhost",
+        "::1:50051",
+        "localhost:99999",
+        "ftp://h:1",
+        "unix:",
+        "a b:1",
+    ] {
         let out = hello(&["--addr", bad]);
         assert_eq!(out.code, Some(2), "--addr {bad:?}: {out:?}");
         assert!(
-            out.stderr.starts_with(&format!("error: invalid value '{bad}' for '--addr <ADDR>'")),
+            out.stderr
+                .starts_with(&format!("error: invalid value '{bad}' for '--addr <ADDR>'")),
             "{}",
             out.stderr
         );
@@ -211,9 +228,22 @@ fn an_unknown_flag_is_a_usage_error() {
 fn help_reads_like_a_man_page() {
     let out = run(greeter(["hello", "--help"]));
     assert_eq!(out.code, Some(0), "{out:?}");
-    for needle in ["Examples:", "Exit codes", "68  DEADLINE_EXCEEDED  no reply within --timeout", "GREETER_TIMEOUT", "--output"] {
-        assert!(out.stdout.contains(needle), "{needle} missing from:\n{}", out.stdout);
+    for needle in [
+        "Examples:",
+        "Exit codes",
+        "68  DEADLINE_EXCEEDED  no reply within --timeout",
+        "GREETER_TIMEOUT",
+        "--output",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "{needle} missing from:\n{}",
+            out.stdout
+        );
     }
     let out = run(greeter(["--version"]));
-    assert_eq!(out.stdout, format!("greeter {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        out.stdout,
+        format!("greeter {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -89,16 +89,28 @@ fn an_address_of_no_interface_fails_with_status_1() {
     // TEST-NET-1 (RFC 5737) is on no interface here; bind fails before any packet is sent.
     let out = run(greeter(["serve", "--addr", "192.0.2.1:0"]));
     assert_eq!(out.code, Some(1), "{out:?}");
-    assert!(out.stderr.contains("address not available"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("address not available"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn bad_addresses_are_usage_errors() {
-    for bad in ["50051", "localhost", "[::1]", ":http", "http://:1", "unix://h/p"] {
+    for bad in [
+        "50051",
+        "localhost",
+        "[::1]",
+        ":http",
+        "http://:1",
+        "unix://h/p",
+    ] {
         let out = run(greeter(["serve", "--addr", bad]));
         assert_eq!(out.code, Some(2), "--addr {bad:?}: {out:?}");
         assert!(
-            out.stderr.starts_with(&format!("error: invalid value '{bad}' for '--addr <ADDR>'")),
+            out.stderr
+                .starts_with(&format!("error: invalid value '{bad}' for '--addr <ADDR>'")),
             "{}",
             out.stderr
         );
@@ -113,7 +125,11 @@ fn sigterm_shuts_down_cleanly_and_frees_the_port() {
     server.signal(libc::SIGTERM);
     let status = server.wait_exit(BOUND).expect("exits after SIGTERM");
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
-    assert!(server.stderr().contains("SIGTERM received"), "{}", server.stderr());
+    assert!(
+        server.stderr().contains("SIGTERM received"),
+        "{}",
+        server.stderr()
+    );
     let out = hello(&["--addr", &addr]);
     assert_eq!(out.code, Some(78), "{out:?}");
 }
@@ -188,7 +204,11 @@ mod unix_socket {
         let server = Server::start_with(&["--addr", &addr], &[]);
         let out = run(greeter(["serve", "--addr", &addr]));
         assert_eq!(out.code, Some(1), "{out:?}");
-        assert!(out.stderr.contains("another server is listening on it"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("another server is listening on it"),
+            "{}",
+            out.stderr
+        );
         assert_eq!(server.hello(&["still"]).stdout, "Hello still\n");
     }
 
@@ -209,7 +229,11 @@ mod unix_socket {
         let addr = socket_in(&dir);
         let out = hello(&["--addr", &addr]);
         assert_eq!(out.code, Some(78), "{out:?}");
-        assert!(out.stderr.contains(&format!("could not connect to {addr}")), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("could not connect to {addr}")),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -223,7 +247,9 @@ fn a_call_in_flight_when_sigterm_arrives_completes() {
     let out = server.hello(&["latecomer"]);
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(call.finish("in_flight"), Ok("Hello in_flight".to_owned()));
-    let status = server.wait_exit(BOUND).expect("exits once the call is done");
+    let status = server
+        .wait_exit(BOUND)
+        .expect("exits once the call is done");
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
 }
 
@@ -233,10 +259,20 @@ fn a_second_signal_exits_at_once() {
     let _call = HalfSentCall::start(&server.loopback());
     server.signal(libc::SIGTERM);
     wait_for_drain_message(&server);
-    assert!(server.wait_exit(Duration::from_millis(200)).is_none(), "the drain waits for the call");
+    assert!(
+        server.wait_exit(Duration::from_millis(200)).is_none(),
+        "the drain waits for the call"
+    );
     server.signal(libc::SIGTERM);
-    let status = server.wait_exit(BOUND).expect("second signal exits at once");
-    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{}", server.stderr());
+    let status = server
+        .wait_exit(BOUND)
+        .expect("second signal exits at once");
+    assert_eq!(
+        status.code(),
+        Some(128 + libc::SIGTERM),
+        "{}",
+        server.stderr()
+    );
 }
 
 #[test]
@@ -244,15 +280,25 @@ fn the_grace_period_bounds_the_drain() {
     let mut server = Server::start_with(&["--addr", "127.0.0.1:0", "--grace-period", "300ms"], &[]);
     let _stuck = HalfSentCall::start(&server.loopback());
     server.signal(libc::SIGTERM);
-    let status = server.wait_exit(BOUND).expect("exits when the grace period is over");
+    let status = server
+        .wait_exit(BOUND)
+        .expect("exits when the grace period is over");
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
-    assert!(server.stderr().contains("grace period over"), "{}", server.stderr());
+    assert!(
+        server.stderr().contains("grace period over"),
+        "{}",
+        server.stderr()
+    );
 }
 
 fn wait_for_drain_message(server: &Server) {
     let deadline = std::time::Instant::now() + BOUND;
     while !server.stderr().contains("no longer accepting connections") {
-        assert!(std::time::Instant::now() < deadline, "no drain message: {}", server.stderr());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no drain message: {}",
+            server.stderr()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }

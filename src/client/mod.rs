@@ -5,9 +5,12 @@ mod output;
 
 use std::time::Duration;
 
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Report, Result, WrapErr};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
-use tonic::{Code, Request, Status};
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::LinesStream;
+use tonic::{Code, Request, Status, Streaming};
 
 use crate::address::Target;
 use crate::cli::OutputFormat;
@@ -22,18 +25,42 @@ pub struct Config {
     pub name: String,
     pub timeout: Duration,
     pub output: OutputFormat,
+    pub method: Method,
 }
 
 pub fn run(config: Config) -> Result<()> {
     // A one-shot call has nothing to run in parallel: one thread starts fastest.
     let runtime = single_threaded_runtime()?;
-    let reply = runtime.block_on(say_hello(&config))?;
-    output::print_reply(&reply, config.output)?;
-    Ok(())
+    let outcome = runtime.block_on(call(&config));
+    // A read of stdin (--bidi) may still be blocked on its thread; don't wait for it.
+    runtime.shutdown_background();
+    outcome
 }
 
-/// Connects and calls SayHello, all within the deadline `config.timeout` sets.
-async fn say_hello(config: &Config) -> Result<HelloReply, CallFailed> {
+/// Which Greeter method `hello` calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// SayHello: one name, one reply.
+    Unary,
+    /// SayHelloStreamReply: one name, several replies.
+    ServerStream,
+    /// SayHelloBidiStream: the lines of stdin as names, one reply each.
+    Bidi,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Unary => "SayHello",
+            Method::ServerStream => "SayHelloStreamReply",
+            Method::Bidi => "SayHelloBidiStream",
+        }
+    }
+}
+
+/// Connects and makes the call, printing each reply as it arrives, all within the deadline
+/// `config.timeout` sets.
+async fn call(config: &Config) -> Result<()> {
     let target = &config.target;
     let deadline = Instant::now() + config.timeout;
     let expired = || deadline_exceeded(target, config.timeout);
@@ -41,19 +68,69 @@ async fn say_hello(config: &Config) -> Result<HelloReply, CallFailed> {
     let channel = tokio::time::timeout_at(deadline, connect::connect(target))
         .await
         .map_err(|_| expired())??;
-
-    let mut request = Request::new(HelloRequest {
-        name: config.name.clone(),
-    });
-    // Sent as `grpc-timeout`, so the server gives up when we do.
-    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
     let mut client = GreeterClient::new(channel);
-    match tokio::time::timeout_at(deadline, client.say_hello(request)).await {
-        Err(_) => Err(expired()),
-        Ok(Ok(response)) => Ok(response.into_inner()),
-        Ok(Err(status)) if is_deadline(&status) => Err(expired()),
-        Ok(Err(status)) => Err(status_failure(target, &status)),
+    let print = |reply: HelloReply| {
+        output::print_reply(&reply, config.output).wrap_err("could not write to stdout")
+    };
+    let failed = |status: Status| -> Report {
+        if is_deadline(&status) {
+            expired().into()
+        } else {
+            status_failure(target, config.method, &status).into()
+        }
+    };
+    let request = || HelloRequest {
+        name: config.name.clone(),
+    };
+
+    let exchange = async {
+        match config.method {
+            Method::Unary => {
+                let reply = client.say_hello(timed(request(), deadline)).await;
+                print(reply.map_err(failed)?.into_inner())
+            }
+            Method::ServerStream => {
+                let replies = client
+                    .say_hello_stream_reply(timed(request(), deadline))
+                    .await;
+                print_each(replies.map_err(failed)?.into_inner(), print, failed).await
+            }
+            Method::Bidi => {
+                let replies = client
+                    .say_hello_bidi_stream(timed(names_from_stdin(), deadline))
+                    .await;
+                print_each(replies.map_err(failed)?.into_inner(), print, failed).await
+            }
+        }
+    };
+    tokio::time::timeout_at(deadline, exchange)
+        .await
+        .map_err(|_| expired())?
+}
+
+/// A request carrying the deadline, sent as `grpc-timeout` so the server gives up when we do.
+fn timed<T>(message: T, deadline: Instant) -> Request<T> {
+    let mut request = Request::new(message);
+    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    request
+}
+
+async fn print_each(
+    mut replies: Streaming<HelloReply>,
+    print: impl Fn(HelloReply) -> Result<()>,
+    failed: impl Fn(Status) -> Report,
+) -> Result<()> {
+    while let Some(reply) = replies.message().await.map_err(&failed)? {
+        print(reply)?;
     }
+    Ok(())
+}
+
+/// Each line of stdin as a request, sent as soon as it is read; the stream ends with stdin
+/// (or at the first line that is not UTF-8).
+fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send + 'static {
+    let lines = BufReader::new(tokio::io::stdin()).lines();
+    LinesStream::new(lines).map_while(|line| line.ok().map(|name| HelloRequest { name }))
 }
 
 /// tonic reports its own enforcement of the deadline as CANCELLED caused by `TimeoutExpired`;
@@ -86,11 +163,12 @@ fn deadline_exceeded(target: &Target, timeout: Duration) -> CallFailed {
     )
 }
 
-fn status_failure(target: &Target, status: &Status) -> CallFailed {
+fn status_failure(target: &Target, method: Method, status: &Status) -> CallFailed {
     let code = crate::exit::code_name(status.code());
+    let method = method.name();
     let message = match status.message() {
-        "" => format!("SayHello on {target} failed with {code}"),
-        detail => format!("SayHello on {target} failed with {code}: {detail}"),
+        "" => format!("{method} on {target} failed with {code}"),
+        detail => format!("{method} on {target} failed with {code}: {detail}"),
     };
     CallFailed::new(status.code(), message)
 }

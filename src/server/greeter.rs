@@ -1,15 +1,24 @@
 //! helloworld.Greeter, answering exactly as grpc-go's greeter_server does.
 
-use tonic::{Request, Response, Status};
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio_stream::{Stream, StreamExt as _};
+use tonic::{Request, Response, Status, Streaming};
 
 use crate::proto::greeter_server;
 use crate::proto::{HelloReply, HelloRequest};
 
-/// The Greeter service. It holds no state, so every worker gets its own copy for free.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Greeter;
+/// The Greeter service. It holds only its settings, so every worker gets its own copy.
+#[derive(Debug, Clone, Copy)]
+pub struct Greeter {
+    /// How many replies SayHelloStreamReply sends.
+    pub stream_count: u32,
+    /// The pause between two of them.
+    pub stream_interval: Duration,
+}
 
-type ReplyStream = tokio_stream::Empty<Result<HelloReply, Status>>;
+type ReplyStream = Pin<Box<dyn Stream<Item = Result<HelloReply, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl greeter_server::Greeter for Greeter {
@@ -22,24 +31,43 @@ impl greeter_server::Greeter for Greeter {
 
     type SayHelloStreamReplyStream = ReplyStream;
 
+    /// `stream_count` replies, "Hello " + name each, the first at once and the others
+    /// `stream_interval` apart.
     async fn say_hello_stream_reply(
         &self,
-        _request: Request<HelloRequest>,
+        request: Request<HelloRequest>,
     ) -> Result<Response<ReplyStream>, Status> {
-        Err(Status::unimplemented(
-            "helloworld.Greeter/SayHelloStreamReply is not served by this version of greeter",
-        ))
+        let name = request.into_inner().name;
+        let Greeter {
+            stream_count,
+            stream_interval,
+        } = *self;
+        let replies = futures_util::stream::unfold(0, move |sent| {
+            let reply = greet(&name);
+            async move {
+                if sent == stream_count {
+                    return None;
+                }
+                if sent > 0 {
+                    tokio::time::sleep(stream_interval).await;
+                }
+                Some((Ok(reply), sent + 1))
+            }
+        });
+        Ok(Response::new(Box::pin(replies)))
     }
 
     type SayHelloBidiStreamStream = ReplyStream;
 
+    /// One reply per name received, as each arrives; ends when the client's stream does.
     async fn say_hello_bidi_stream(
         &self,
-        _request: Request<tonic::Streaming<HelloRequest>>,
+        request: Request<Streaming<HelloRequest>>,
     ) -> Result<Response<ReplyStream>, Status> {
-        Err(Status::unimplemented(
-            "helloworld.Greeter/SayHelloBidiStream is not served by this version of greeter",
-        ))
+        let replies = request
+            .into_inner()
+            .map(|received| received.map(|request| greet(&request.name)));
+        Ok(Response::new(Box::pin(replies)))
     }
 }
 

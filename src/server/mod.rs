@@ -1,7 +1,10 @@
 //! `greeter serve`: bind, announce readiness, serve on every worker, drain on a signal.
 
+mod access_log;
 mod greeter;
+mod health;
 mod listener;
+mod services;
 mod shutdown;
 pub mod workers;
 
@@ -13,7 +16,9 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::watch;
 
 use crate::address::ListenAddr;
+use greeter::Greeter;
 use listener::Bound;
+use services::Services;
 use shutdown::Signals;
 use workers::{Accept, Pool};
 
@@ -22,6 +27,9 @@ pub struct Config {
     pub addr: ListenAddr,
     pub workers: Option<NonZeroUsize>,
     pub grace_period: Duration,
+    pub reflection: bool,
+    pub stream_count: u32,
+    pub stream_interval: Duration,
 }
 
 pub fn run(config: Config) -> Result<()> {
@@ -30,6 +38,13 @@ pub fn run(config: Config) -> Result<()> {
         .workers
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
+    let services = Services {
+        greeter: Greeter {
+            stream_count: config.stream_count,
+            stream_interval: config.stream_interval,
+        },
+        reflection: config.reflection,
+    };
     let runtime = workers::single_threaded_runtime()?;
     runtime.block_on(async move {
         let signals = Signals::install().wrap_err("could not install the signal handlers")?;
@@ -37,12 +52,28 @@ pub fn run(config: Config) -> Result<()> {
             Bound::Tcp(listener) => {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
                 let local = listener.local_addr()?.to_string();
-                serve(listener, &local, workers, signals, config.grace_period).await
+                serve(
+                    listener,
+                    &local,
+                    workers,
+                    services,
+                    signals,
+                    config.grace_period,
+                )
+                .await
             }
             Bound::Unix(listener, socket_file) => {
                 let local = format!("unix:{}", socket_file.path().display());
                 let listener = tokio::net::UnixListener::from_std(listener)?;
-                let served = serve(listener, &local, workers, signals, config.grace_period).await;
+                let served = serve(
+                    listener,
+                    &local,
+                    workers,
+                    services,
+                    signals,
+                    config.grace_period,
+                )
+                .await;
                 drop(socket_file);
                 served
             }
@@ -54,14 +85,24 @@ async fn serve<L: Accept>(
     listener: L,
     local: &str,
     workers: usize,
+    services: Services,
     signals: Signals,
     grace_period: Duration,
 ) -> Result<()> {
     let (shutdown_tx, shutdown) = watch::channel(false);
-    let (pool, first_share) = Pool::start(workers, &shutdown)?;
+    let (pool, first_share) = Pool::start(workers, services, &shutdown)?;
     announce_readiness(local);
+    tracing::info!(
+        "serving helloworld.Greeter, health{} on {local} with {workers} worker{}",
+        if services.reflection {
+            ", reflection"
+        } else {
+            ""
+        },
+        if workers == 1 { "" } else { "s" }
+    );
 
-    let serving = workers::serve_connections(first_share, shutdown.clone());
+    let serving = workers::serve_connections(first_share, services, shutdown.clone());
     let draining = async {
         let accepting = pool.accept(listener, shutdown.clone());
         let ((), served) = tokio::join!(accepting, serving);

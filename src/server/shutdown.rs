@@ -38,20 +38,20 @@ impl Signals {
     /// period is over. A second signal exits the process at once.
     pub async fn drain_on_signal(mut self, shutdown: &watch::Sender<bool>, grace: Duration) {
         let first = self.next().await;
-        eprintln!(
-            "greeter: {} received: finishing calls in flight for up to {} (send it again to \
-             exit at once)",
+        tracing::info!(
+            "{} received: finishing calls in flight for up to {} (send it again to exit at \
+             once)",
             first.name,
             humantime::format_duration(grace)
         );
         let _ = shutdown.send(true);
         tokio::select! {
             second = self.next() => {
-                eprintln!("greeter: {} received again: exiting now", second.name);
+                tracing::warn!("{} received again: exiting now", second.name);
                 std::process::exit(second.exit_status);
             }
             () = tokio::time::sleep(grace) => {
-                eprintln!("greeter: grace period over: closing the connections still open");
+                tracing::warn!("grace period over: closing the connections still open");
             }
         }
     }

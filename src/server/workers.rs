@@ -11,17 +11,14 @@ use std::future::Future;
 use std::io;
 use std::thread;
 
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::eyre::{Result, WrapErr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::UnboundedReceiverStream;
-use tonic::transport::Server;
 use tonic::transport::server::Connected;
 
-use super::greeter::Greeter;
-use super::shutdown;
-use crate::proto::greeter_server::GreeterServer;
+use super::services::Services;
 
 /// A listener the acceptor takes connections from.
 pub trait Accept {
@@ -96,6 +93,7 @@ impl<C: Adopt> Pool<C> {
     /// [`serve_connections`] on the receiver returned.
     pub fn start(
         count: usize,
+        services: Services,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<(Self, mpsc::UnboundedReceiver<C>)> {
         let (first_inbox, first_connections) = mpsc::unbounded_channel();
@@ -110,7 +108,7 @@ impl<C: Adopt> Pool<C> {
                 .name(format!("greeter-worker-{index}"))
                 .spawn(move || {
                     let result = single_threaded_runtime().and_then(|runtime| {
-                        runtime.block_on(serve_connections(connections, shutdown))
+                        runtime.block_on(serve_connections(connections, services, shutdown))
                     });
                     let _ = finished_tx.try_send(result);
                 })
@@ -144,7 +142,7 @@ impl<C: Adopt> Pool<C> {
             }
         }
         drop(listener);
-        eprintln!("greeter: no longer accepting connections");
+        tracing::info!("no longer accepting connections");
     }
 
     /// Waits for the other workers to finish draining.
@@ -167,19 +165,16 @@ async fn backoff_after(err: &io::Error) {
     ) {
         return;
     }
-    eprintln!("greeter: accepting a connection failed: {err}; retrying");
+    tracing::warn!("accepting a connection failed: {err}; retrying");
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
 }
 
 /// Serves every connection handed to this worker until shutdown, then drains them.
 pub async fn serve_connections<C: Adopt>(
     connections: mpsc::UnboundedReceiver<C>,
+    services: Services,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let incoming = UnboundedReceiverStream::new(connections).map(Adopt::adopt);
-    Server::builder()
-        .add_service(GreeterServer::new(Greeter))
-        .serve_with_incoming_shutdown(incoming, shutdown::requested(shutdown))
-        .await
-        .map_err(|err| eyre!("serving failed: {err}"))
+    services.serve::<C>(incoming, shutdown).await
 }

@@ -46,14 +46,32 @@ pub struct Outcome {
 }
 
 /// Runs `command` to completion, killing it and failing the test if it outlives [`BOUND`].
-pub fn run(mut command: Command) -> Outcome {
+pub fn run(command: Command) -> Outcome {
+    run_with_input(command, None)
+}
+
+/// Runs `command` with `input` on its stdin (none: an empty stdin), to completion, killing it
+/// and failing the test if it outlives [`BOUND`].
+pub fn run_with_input(mut command: Command, input: Option<&str>) -> Outcome {
     let started = Instant::now();
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn greeter");
+    if let Some(input) = input {
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let input = input.to_owned();
+        // A writer thread, so a child that stops reading cannot block the test.
+        thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut stdin, input.as_bytes());
+        });
+    }
     let stdout = drain(child.stdout.take().expect("piped stdout"));
     let stderr = drain(child.stderr.take().expect("piped stderr"));
     let status = match child.wait_timeout(BOUND).expect("wait for greeter") {
