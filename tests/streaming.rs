@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, greeter, hello, run, run_with_input};
+use common::{BOUND, Background, Server, greeter, hello, run, run_with_input};
 
 fn streaming_server(count: &str, interval: &str) -> Server {
     Server::start_with(
@@ -181,4 +181,31 @@ fn streams_against_a_refused_port_are_unavailable() {
     assert_eq!(out.code, Some(78), "{out:?}");
     let out = run(greeter(["hello", "--bidi", "--addr", "127.0.0.1:1"]));
     assert_eq!(out.code, Some(78), "{out:?}");
+}
+
+#[test]
+fn a_stream_in_flight_when_sigterm_arrives_completes() {
+    let mut server = streaming_server("5", "200ms");
+    let client = Background::spawn(greeter([
+        "hello",
+        "--stream",
+        "--timeout",
+        "15s",
+        "--addr",
+        &server.loopback(),
+        "drain",
+    ]));
+    assert_eq!(client.next_line().as_deref(), Some("Hello drain"));
+    server.signal(libc::SIGTERM);
+    let (code, rest) = client.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        rest,
+        vec!["Hello drain"; 4],
+        "the stream finished during the drain"
+    );
+    let status = server
+        .wait_exit(BOUND)
+        .expect("the server exits after the stream");
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
 }

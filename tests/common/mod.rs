@@ -270,3 +270,76 @@ fn first_line(stdout: ChildStdout) -> (mpsc::Receiver<String>, Arc<Mutex<String>
 pub fn has_ipv6_loopback() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
 }
+
+/// A command running in the background whose stdout the test reads line by line; killed and
+/// reaped on drop.
+pub struct Background {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Background {
+    pub fn spawn(mut command: Command) -> Background {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Background {
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    /// The next line of stdout, waiting at most [`BOUND`]; `None` once stdout is closed.
+    pub fn next_line(&self) -> Option<String> {
+        match self.lines.recv_timeout(BOUND) {
+            Ok(line) => Some(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!(
+                    "no line within {BOUND:?}; stderr: {}",
+                    self.stderr.lock().unwrap()
+                )
+            }
+        }
+    }
+
+    /// Waits, at most [`BOUND`], for the exit; returns the exit code and the rest of stdout.
+    pub fn finish(mut self) -> (Option<i32>, Vec<String>) {
+        let mut rest = Vec::new();
+        while let Some(line) = self.next_line() {
+            rest.push(line);
+        }
+        let status = self
+            .child
+            .wait_timeout(BOUND)
+            .expect("wait")
+            .unwrap_or_else(|| panic!("still running after {BOUND:?}"));
+        (status.code(), rest)
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
