@@ -103,8 +103,10 @@ Examples:
 /// Options of `greeter serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Where to listen: `:PORT` (every interface, IPv6 and IPv4), `HOST:PORT`, `IPV4:PORT`,
-    /// `[IPV6]:PORT`, `unix:PATH` or `unix:///ABS/PATH`. Port 0 picks a free port.
+    /// Where to listen.
+    ///
+    /// `:PORT` (every interface, IPv6 and IPv4), `HOST:PORT`, `IPV4:PORT`, `[IPV6]:PORT`,
+    /// `unix:PATH` or `unix:///ABS/PATH`. Port 0 picks a free port.
     #[arg(
         short,
         long,
@@ -114,15 +116,19 @@ pub struct ServeArgs {
     )]
     pub addr: String,
 
-    /// Worker threads, each a single-threaded runtime serving its share of connections.
-    /// Defaults to the CPUs this process may use, which respects taskset and cgroup CPU quotas:
-    /// in a container limited to one CPU, one worker and no idle threads.
+    /// Worker threads [default: the CPUs this process may use].
+    ///
+    /// Each worker is a single-threaded runtime serving its share of connections. The default
+    /// respects taskset and cgroup CPU quotas: in a container limited to one CPU, one worker
+    /// and no idle threads.
     #[arg(long, env = "GREETER_WORKERS", value_name = "N")]
     pub workers: Option<NonZeroUsize>,
 
-    /// After SIGINT or SIGTERM, how long calls in flight may take to finish before the
-    /// connections still open are closed and the server exits 0. New connections are refused
-    /// as soon as the signal arrives; a second signal exits at once.
+    /// How long calls in flight may take to finish after SIGINT or SIGTERM.
+    ///
+    /// New connections are refused and health turns NOT_SERVING as soon as the signal
+    /// arrives; when the calls are done, or the grace period is over, the server exits 0. A
+    /// second signal exits at once.
     #[arg(
         long,
         env = "GREETER_GRACE_PERIOD",
@@ -132,8 +138,10 @@ pub struct ServeArgs {
     )]
     pub grace_period: Duration,
 
-    /// Do not serve server reflection (grpc.reflection.v1 and v1alpha). With it, grpcurl,
-    /// evans and Postman can list and call the services without the proto files.
+    /// Do not serve server reflection.
+    ///
+    /// Reflection (grpc.reflection.v1 and v1alpha) lets grpcurl, evans and Postman list and
+    /// call the services without the proto files.
     #[arg(long, env = "GREETER_NO_REFLECTION")]
     pub no_reflection: bool,
 
@@ -156,13 +164,13 @@ pub struct ServeArgs {
     )]
     pub stream_interval: Duration,
 
-    /// Log one line per call on stderr: method, peer, status, latency. Off by default: at
-    /// 100k calls a second a line per call costs more than the call.
+    /// Log one line per call: method, peer, status, latency.
+    ///
+    /// Off by default: at 100k calls a second a line per call costs more than the call.
     #[arg(long, env = "GREETER_ACCESS_LOG")]
     pub access_log: bool,
 
-    /// Log format on stderr: `text` for people, `json` for log collectors (one object per
-    /// line).
+    /// Log format on stderr.
     #[arg(
         long,
         env = "GREETER_LOG_FORMAT",
@@ -172,8 +180,9 @@ pub struct ServeArgs {
     )]
     pub log_format: LogFormat,
 
-    /// Which logs to write: `error`, `warn`, `info`, `debug`, `trace`, or per module
-    /// (`info,h2=debug`). Without it, RUST_LOG is used, then `info`.
+    /// Which logs to write [default: RUST_LOG, else info].
+    ///
+    /// `error`, `warn`, `info`, `debug`, `trace`, or per module (`info,h2=debug`).
     #[arg(long, env = "GREETER_LOG_LEVEL", value_name = "LEVEL")]
     pub log_level: Option<String>,
 }
@@ -194,12 +203,15 @@ pub struct HelloArgs {
     #[arg(value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Who to greet, as a flag (the positional NAME and --name are the same; give one).
+    /// Who to greet, as a flag (the same as NAME: give one of the two).
     #[arg(long = "name", env = "GREETER_NAME", value_name = "NAME")]
     pub name_flag: Option<String>,
 
-    /// The server: `HOST:PORT` (every address HOST resolves to is tried), `:PORT` (localhost),
-    /// `[IPV6]:PORT`, `http://HOST:PORT`, `unix:PATH` or `unix:///ABS/PATH`.
+    /// The server to call.
+    ///
+    /// `HOST:PORT` (every address HOST resolves to is tried), `:PORT` (localhost),
+    /// `[IPV6]:PORT`, `http://HOST:PORT`, `dns:///HOST:PORT`, `unix:PATH` or
+    /// `unix:///ABS/PATH`.
     #[arg(
         short,
         long,
@@ -209,8 +221,10 @@ pub struct HelloArgs {
     )]
     pub addr: String,
 
-    /// Deadline of the whole call, connecting included (`500ms`, `1s`, `2m`). It is sent to
-    /// the server as `grpc-timeout`, so the server stops working on it when it expires.
+    /// Deadline of the whole call, connecting included.
+    ///
+    /// A duration such as `500ms`, `1s` or `2m`. It is sent to the server as `grpc-timeout`,
+    /// so the server stops working on the call when it expires.
     #[arg(
         short,
         long,
@@ -221,7 +235,9 @@ pub struct HelloArgs {
     )]
     pub timeout: Duration,
 
-    /// How to print replies and failures: `text`, the greeting alone on stdout; `json`, one
+    /// How to print replies and failures.
+    ///
+    /// `text`: the greeting alone on stdout, a failure as one line on stderr. `json`: one
     /// object per reply on stdout (`{"message":"Hello NAME"}`) and a failure as one object on
     /// stderr (`{"code":"UNAVAILABLE","code_number":14,"message":"..."}`).
     #[arg(
@@ -238,8 +254,10 @@ pub struct HelloArgs {
     #[arg(long, env = "GREETER_STREAM", conflicts_with = "bidi")]
     pub stream: bool,
 
-    /// Call SayHelloBidiStream instead: send each line of stdin as a name and print each reply
-    /// as it arrives, until stdin ends. The --timeout deadline covers the whole stream.
+    /// Call SayHelloBidiStream instead: each line of stdin is a name.
+    ///
+    /// Each reply is printed as it arrives, until stdin ends. The --timeout deadline covers
+    /// the whole stream.
     #[arg(long, env = "GREETER_BIDI", conflicts_with = "name")]
     pub bidi: bool,
 }
