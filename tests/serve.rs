@@ -85,6 +85,46 @@ fn an_address_in_use_fails_with_status_1() {
 }
 
 #[test]
+fn a_privileged_port_without_privileges_fails_with_status_1() {
+    // Needs a port below the unprivileged range and a way to drop root for the server.
+    let start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|text| text.trim().parse::<u16>().ok());
+    let Some(port) = start.filter(|&start| start > 1).map(|start| start - 1) else {
+        eprintln!("skipped: every port is unprivileged on this host");
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root && !std::path::Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: setpriv (util-linux) is not installed to drop root");
+        return;
+    }
+    let mut command = if root {
+        let mut command = std::process::Command::new("setpriv");
+        command.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            common::GREETER,
+        ]);
+        command
+    } else {
+        std::process::Command::new(common::GREETER)
+    };
+    command.args(["serve", "--addr", &format!("127.0.0.1:{port}")]);
+    let out = run(command);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: could not listen on 127.0.0.1:{port}: permission denied: ports below 1024 \
+             need privileges; choose a port above 1024\n"
+        )
+    );
+}
+
+#[test]
 fn an_address_of_no_interface_fails_with_status_1() {
     // TEST-NET-1 (RFC 5737) is on no interface here; bind fails before any packet is sent.
     let out = run(greeter(["serve", "--addr", "192.0.2.1:0"]));
