@@ -6,7 +6,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{Server, greeter, hello, run};
+use common::{Server, assert_bad_addr, greeter, hello, run};
 
 #[test]
 fn greets_the_positional_name() {
@@ -201,13 +201,7 @@ fn bad_addresses_are_usage_errors() {
         "a b:1",
     ] {
         let out = hello(&["--addr", bad]);
-        assert_eq!(out.code, Some(2), "--addr {bad:?}: {out:?}");
-        assert!(
-            out.stderr
-                .starts_with(&format!("error: invalid value '{bad}' for '--addr <ADDR>'")),
-            "{}",
-            out.stderr
-        );
+        assert_bad_addr(&out, bad);
     }
 }
 

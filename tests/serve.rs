@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::raw_call::HalfSentCall;
-use common::{BOUND, Server, greeter, has_ipv6_loopback, hello, run};
+use common::{BOUND, Server, assert_bad_addr, greeter, has_ipv6_loopback, hello, run};
 
 #[test]
 fn the_readiness_line_names_the_real_port() {
@@ -147,13 +147,7 @@ fn bad_addresses_are_usage_errors() {
         "unix://h/p",
     ] {
         let out = run(greeter(["serve", "--addr", bad]));
-        assert_eq!(out.code, Some(2), "--addr {bad:?}: {out:?}");
-        assert!(
-            out.stderr
-                .starts_with(&format!("error: invalid value '{bad}' for '--addr <ADDR>'")),
-            "{}",
-            out.stderr
-        );
+        assert_bad_addr(&out, bad);
     }
 }
 

@@ -45,6 +45,11 @@ pub fn run(config: Config) -> Result<()> {
         },
         reflection: config.reflection,
     };
+    let plan = Plan {
+        workers,
+        services,
+        grace_period: config.grace_period,
+    };
     let runtime = workers::single_threaded_runtime()?;
     runtime.block_on(async move {
         let signals = Signals::install().wrap_err("could not install the signal handlers")?;
@@ -52,28 +57,12 @@ pub fn run(config: Config) -> Result<()> {
             Bound::Tcp(listener) => {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
                 let local = listener.local_addr()?.to_string();
-                serve(
-                    listener,
-                    &local,
-                    workers,
-                    services,
-                    signals,
-                    config.grace_period,
-                )
-                .await
+                plan.serve(listener, &local, signals).await
             }
             Bound::Unix(listener, socket_file) => {
                 let local = format!("unix:{}", socket_file.path().display());
                 let listener = tokio::net::UnixListener::from_std(listener)?;
-                let served = serve(
-                    listener,
-                    &local,
-                    workers,
-                    services,
-                    signals,
-                    config.grace_period,
-                )
-                .await;
+                let served = plan.serve(listener, &local, signals).await;
                 drop(socket_file);
                 served
             }
@@ -81,36 +70,43 @@ pub fn run(config: Config) -> Result<()> {
     })
 }
 
-async fn serve<L: Accept>(
-    listener: L,
-    local: &str,
+/// How to serve, whatever the listener.
+struct Plan {
     workers: usize,
     services: Services,
-    signals: Signals,
     grace_period: Duration,
-) -> Result<()> {
-    let (shutdown_tx, shutdown) = watch::channel(false);
-    let (pool, first_share) = Pool::start(workers, services, &shutdown)?;
-    announce_readiness(local);
-    tracing::info!(
-        "serving helloworld.Greeter, health{} on {local} with {workers} worker{}",
-        if services.reflection {
-            ", reflection"
-        } else {
-            ""
-        },
-        if workers == 1 { "" } else { "s" }
-    );
+}
 
-    let serving = workers::serve_connections(first_share, services, shutdown.clone());
-    let draining = async {
-        let accepting = pool.accept(listener, shutdown.clone());
-        let ((), served) = tokio::join!(accepting, serving);
-        served.and(pool.join().await)
-    };
-    tokio::select! {
-        outcome = draining => outcome,
-        () = signals.drain_on_signal(&shutdown_tx, grace_period) => Ok(()),
+impl Plan {
+    async fn serve<L: Accept>(self, listener: L, local: &str, signals: Signals) -> Result<()> {
+        let Plan {
+            workers,
+            services,
+            grace_period,
+        } = self;
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let (pool, first_share) = Pool::start(workers, services, &shutdown)?;
+        announce_readiness(local);
+        tracing::info!(
+            "serving helloworld.Greeter, health{} on {local} with {workers} worker{}",
+            if services.reflection {
+                ", reflection"
+            } else {
+                ""
+            },
+            if workers == 1 { "" } else { "s" }
+        );
+
+        let serving = workers::serve_connections(first_share, services, shutdown.clone());
+        let draining = async {
+            let accepting = pool.accept(listener, shutdown.clone());
+            let ((), served) = tokio::join!(accepting, serving);
+            served.and(pool.join().await)
+        };
+        tokio::select! {
+            outcome = draining => outcome,
+            () = signals.drain_on_signal(&shutdown_tx, grace_period) => Ok(()),
+        }
     }
 }
 

@@ -91,6 +91,14 @@ pub fn run_with_input(mut command: Command, input: Option<&str>) -> Outcome {
     }
 }
 
+/// Asserts that `out` is clap's usage error (exit 2) for `--addr bad`.
+pub fn assert_bad_addr(out: &Outcome, bad: &str) {
+    assert_eq!(out.code, Some(2), "--addr {bad:?}: {out:?}");
+    let expected = format!("error: invalid value '{bad}' for '--addr <ADDR>'");
+    assert!(out.stderr.starts_with(&expected), "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+}
+
 /// `greeter hello ARGS` against nothing in particular: the args say where.
 pub fn hello(args: &[&str]) -> Outcome {
     run(greeter(
