@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
             [CompletionResult]::new('--grace-period', '--grace-period', [CompletionResultType]::ParameterName, 'How long calls in flight may take to finish after SIGINT or SIGTERM')
             [CompletionResult]::new('--stream-count', '--stream-count', [CompletionResultType]::ParameterName, 'How many replies SayHelloStreamReply sends, each "Hello " + name')
             [CompletionResult]::new('--stream-interval', '--stream-interval', [CompletionResultType]::ParameterName, 'The pause between two replies of SayHelloStreamReply (the first is sent at once)')
+            [CompletionResult]::new('--metrics-addr', '--metrics-addr', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics over HTTP at ADDR, path /metrics')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Which logs to write [default: RUST_LOG, else info]')
             [CompletionResult]::new('--no-reflection', '--no-reflection', [CompletionResultType]::ParameterName, 'Do not serve server reflection')

@@ -153,7 +153,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__serve)
-            opts="-a -h -V --addr --workers --grace-period --no-reflection --stream-count --stream-interval --access-log --log-format --log-level --help --version"
+            opts="-a -h -V --addr --workers --grace-period --no-reflection --stream-count --stream-interval --metrics-addr --access-log --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -180,6 +180,10 @@ _greeter() {
                     return 0
                     ;;
                 --stream-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

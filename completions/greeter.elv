@@ -33,6 +33,7 @@ set edit:completion:arg-completer[greeter] = {|@words|
             cand --grace-period 'How long calls in flight may take to finish after SIGINT or SIGTERM'
             cand --stream-count 'How many replies SayHelloStreamReply sends, each "Hello " + name'
             cand --stream-interval 'The pause between two replies of SayHelloStreamReply (the first is sent at once)'
+            cand --metrics-addr 'Serve Prometheus metrics over HTTP at ADDR, path /metrics'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Which logs to write [default: RUST_LOG, else info]'
             cand --no-reflection 'Do not serve server reflection'

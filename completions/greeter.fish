@@ -34,6 +34,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand serve" -l workers -d 'Wo
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l grace-period -d 'How long calls in flight may take to finish after SIGINT or SIGTERM' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l stream-count -d 'How many replies SayHelloStreamReply sends, each "Hello " + name' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l stream-interval -d 'The pause between two replies of SayHelloStreamReply (the first is sent at once)' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l metrics-addr -d 'Serve Prometheus metrics over HTTP at ADDR, path /metrics' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line, fields at the top level'"
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l log-level -d 'Which logs to write [default: RUST_LOG, else info]' -r

@@ -164,6 +164,14 @@ pub struct ServeArgs {
     )]
     pub stream_interval: Duration,
 
+    /// Serve Prometheus metrics over HTTP at ADDR, path /metrics.
+    ///
+    /// `HOST:PORT`, `:PORT` or `[IPV6]:PORT`, as for --addr (not a Unix socket). Calls by
+    /// method and status code, latency histograms, calls in flight and open connections, each
+    /// per worker. Off by default.
+    #[arg(long, env = "GREETER_METRICS_ADDR", value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+
     /// Log one line per call: method, peer, status, latency.
     ///
     /// Off by default: at 100k calls a second a line per call costs more than the call.

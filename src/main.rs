@@ -45,6 +45,20 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let addr = parse_addr("serve", &args.addr);
+            let metrics_addr = args.metrics_addr.as_deref().map(|text| {
+                let addr: address::ListenAddr = parse_addr("serve", text);
+                if matches!(addr, address::ListenAddr::Unix(_)) {
+                    usage_error(
+                        "serve",
+                        clap::error::ErrorKind::ValueValidation,
+                        &format!(
+                            "invalid value '{text}' for '--metrics-addr <ADDR>': metrics are \
+                             served over TCP: use HOST:PORT or :PORT"
+                        ),
+                    );
+                }
+                addr
+            });
             if let Err(err) =
                 logging::init(args.log_format, args.log_level.as_deref(), args.access_log)
             {
@@ -61,6 +75,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                 reflection: !args.no_reflection,
                 stream_count: args.stream_count,
                 stream_interval: args.stream_interval,
+                metrics_addr,
             })
         }
         Command::Hello(args) => {

@@ -1,9 +1,11 @@
 //! `greeter serve`: bind, announce readiness, serve on every worker, drain on a signal.
 
-mod access_log;
+mod counted;
 mod greeter;
 mod health;
 mod listener;
+mod metrics;
+mod observe;
 mod services;
 mod shutdown;
 pub mod workers;
@@ -30,10 +32,19 @@ pub struct Config {
     pub reflection: bool,
     pub stream_count: u32,
     pub stream_interval: Duration,
+    /// Where to serve Prometheus metrics; none, no metrics are kept.
+    pub metrics_addr: Option<ListenAddr>,
 }
 
 pub fn run(config: Config) -> Result<()> {
     let bound = listener::bind(&config.addr)?;
+    let metrics_listener = match &config.metrics_addr {
+        None => None,
+        Some(addr) => match listener::bind(addr)? {
+            Bound::Tcp(listener) => Some(listener),
+            Bound::Unix(..) => unreachable!("main refuses a Unix socket for --metrics-addr"),
+        },
+    };
     let workers = config
         .workers
         .or_else(|| std::thread::available_parallelism().ok())
@@ -49,6 +60,7 @@ pub fn run(config: Config) -> Result<()> {
         workers,
         services,
         grace_period: config.grace_period,
+        metrics_listener,
     };
     let runtime = workers::single_threaded_runtime()?;
     runtime.block_on(async move {
@@ -75,6 +87,7 @@ struct Plan {
     workers: usize,
     services: Services,
     grace_period: Duration,
+    metrics_listener: Option<std::net::TcpListener>,
 }
 
 impl Plan {
@@ -83,9 +96,27 @@ impl Plan {
             workers,
             services,
             grace_period,
+            metrics_listener,
         } = self;
         let (shutdown_tx, shutdown) = watch::channel(false);
-        let (pool, first_share) = Pool::start(workers, services, &shutdown)?;
+        let (registry, worker_metrics) = match &metrics_listener {
+            Some(_) => {
+                let (registry, per_worker) = metrics::per_worker(workers);
+                (Some(registry), Some(per_worker))
+            }
+            None => (None, None),
+        };
+        let (pool, first_share) =
+            Pool::start(workers, services, worker_metrics.as_deref(), &shutdown)?;
+        let exporting = async {
+            match (metrics_listener, registry) {
+                (Some(listener), Some(registry)) => {
+                    tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+                    metrics::serve(listener, registry, shutdown.clone()).await
+                }
+                _ => Ok(()),
+            }
+        };
         announce_readiness(local);
         tracing::info!(
             "serving helloworld.Greeter, health{} on {local} with {workers} worker{}",
@@ -97,11 +128,13 @@ impl Plan {
             if workers == 1 { "" } else { "s" }
         );
 
-        let serving = workers::serve_connections(first_share, services, shutdown.clone());
+        let first_metrics = worker_metrics.as_ref().map(|all| all[0].clone());
+        let serving =
+            workers::serve_connections(first_share, services, first_metrics, shutdown.clone());
         let draining = async {
             let accepting = pool.accept(listener, shutdown.clone());
-            let ((), served) = tokio::join!(accepting, serving);
-            served.and(pool.join().await)
+            let ((), served, exported) = tokio::join!(accepting, serving, exporting);
+            served.and(exported).and(pool.join().await)
         };
         tokio::select! {
             outcome = draining => outcome,

@@ -2,15 +2,17 @@
 //! log around them all.
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio_stream::Stream;
 use tonic::transport::Server;
+use tonic::transport::server::Connected;
 
-use super::access_log::AccessLogLayer;
 use super::greeter::Greeter;
 use super::health::HealthService;
+use super::metrics::WorkerMetrics;
+use super::observe::ObserveLayer;
 use super::shutdown;
-use super::workers::Adopt;
 use crate::proto;
 use crate::proto::greeter_server::GreeterServer;
 use crate::proto::health::health_server::HealthServer;
@@ -24,12 +26,17 @@ pub struct Services {
 }
 
 impl Services {
-    /// Serves `connections` until shutdown is asked for, then drains them.
-    pub async fn serve<C: Adopt>(
+    /// Serves `connections` until shutdown is asked for, then drains them; counts the calls in
+    /// `metrics` if there are any.
+    pub async fn serve<IO>(
         self,
-        connections: impl Stream<Item = std::io::Result<C::Io>>,
+        connections: impl Stream<Item = std::io::Result<IO>>,
+        metrics: Option<WorkerMetrics>,
         shutdown: watch::Receiver<bool>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    {
         let (reflection_v1, reflection_v1alpha) = if self.reflection {
             let builder = || {
                 tonic_reflection::server::Builder::configure()
@@ -51,7 +58,7 @@ impl Services {
             (None, None)
         };
         Server::builder()
-            .layer(AccessLogLayer)
+            .layer(ObserveLayer { metrics })
             .add_service(GreeterServer::new(self.greeter))
             .add_service(HealthServer::new(HealthService::new(shutdown.clone())))
             .add_optional_service(reflection_v1)

@@ -18,6 +18,8 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::transport::server::Connected;
 
+use super::counted::Counted;
+use super::metrics::WorkerMetrics;
 use super::services::Services;
 
 /// A listener the acceptor takes connections from.
@@ -91,9 +93,11 @@ pub struct Pool<C> {
 impl<C: Adopt> Pool<C> {
     /// Starts `count - 1` worker threads; the caller serves the first share itself with
     /// [`serve_connections`] on the receiver returned.
+    /// `metrics`, when there are any, has one entry per worker.
     pub fn start(
         count: usize,
         services: Services,
+        metrics: Option<&[WorkerMetrics]>,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<(Self, mpsc::UnboundedReceiver<C>)> {
         let (first_inbox, first_connections) = mpsc::unbounded_channel();
@@ -104,11 +108,17 @@ impl<C: Adopt> Pool<C> {
             inboxes.push(inbox);
             let shutdown = shutdown.clone();
             let finished_tx = finished_tx.clone();
+            let metrics = metrics.map(|all| all[index].clone());
             thread::Builder::new()
                 .name(format!("greeter-worker-{index}"))
                 .spawn(move || {
                     let result = single_threaded_runtime().and_then(|runtime| {
-                        runtime.block_on(serve_connections(connections, services, shutdown))
+                        runtime.block_on(serve_connections(
+                            connections,
+                            services,
+                            metrics,
+                            shutdown,
+                        ))
                     });
                     let _ = finished_tx.try_send(result);
                 })
@@ -173,8 +183,11 @@ async fn backoff_after(err: &io::Error) {
 pub async fn serve_connections<C: Adopt>(
     connections: mpsc::UnboundedReceiver<C>,
     services: Services,
+    metrics: Option<WorkerMetrics>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let incoming = UnboundedReceiverStream::new(connections).map(Adopt::adopt);
-    services.serve::<C>(incoming, shutdown).await
+    let counted = metrics.clone();
+    let incoming = UnboundedReceiverStream::new(connections)
+        .map(move |conn| Ok(Counted::new(conn.adopt()?, counted.clone())));
+    services.serve(incoming, metrics, shutdown).await
 }

@@ -1,4 +1,5 @@
-//! One log line per call (method, peer, gRPC status, latency), written when the call ends.
+//! What happens to each call, observed when it ends: the access log line (method, peer, gRPC
+//! status, latency) and the call metrics.
 //!
 //! A call's status is usually in the trailers, after the last message, so the layer watches the
 //! response body to its end; a body dropped before that is a call the client cancelled.
@@ -13,32 +14,39 @@ use tonic::Code;
 use tonic::transport::server::{TcpConnectInfo, UdsConnectInfo};
 use tower::{Layer, Service};
 
+use super::metrics::{WorkerMetrics, method_label};
 use crate::exit::code_name;
 
-/// Wraps a service so each call it serves is logged at its end, at INFO, with the target
-/// `greeter::access`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AccessLogLayer;
+/// Wraps a service so each call it serves is counted in `metrics` (if any) and logged at its
+/// end, at INFO with the target `greeter::access` (if that target is enabled).
+#[derive(Clone)]
+pub struct ObserveLayer {
+    pub metrics: Option<WorkerMetrics>,
+}
 
-impl<S> Layer<S> for AccessLogLayer {
-    type Service = AccessLog<S>;
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
 
-    fn layer(&self, inner: S) -> AccessLog<S> {
-        AccessLog { inner }
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            inner,
+            metrics: self.metrics.clone(),
+        }
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct AccessLog<S> {
+#[derive(Clone)]
+pub struct Observe<S> {
     inner: S,
+    metrics: Option<WorkerMetrics>,
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AccessLog<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,
 {
-    type Response = Response<LoggedBody<ResBody>>;
+    type Response = Response<ObservedBody<ResBody>>;
     type Error = S::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
@@ -47,19 +55,29 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        // Off (the default) costs one cached check of the log filter per call.
-        let call =
-            tracing::enabled!(target: "greeter::access", tracing::Level::INFO).then(|| Call {
-                method: request.uri().path().to_owned(),
-                peer: peer(&request),
+        // With neither on (the default) this costs one cached check of the log filter per call.
+        let log = tracing::enabled!(target: "greeter::access", tracing::Level::INFO);
+        let call = (log || self.metrics.is_some()).then(|| {
+            let path = request.uri().path();
+            if let Some(metrics) = &self.metrics {
+                metrics.call_started();
+            }
+            Call {
+                log: log.then(|| Logged {
+                    method: path.to_owned(),
+                    peer: peer(&request),
+                }),
+                metrics: self.metrics.clone(),
+                method: method_label(path),
                 started: Instant::now(),
-            });
+            }
+        });
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
             // A trailers-only response (most errors) carries its status in the headers.
             let status = grpc_status(response.headers());
-            Ok(response.map(|body| LoggedBody {
+            Ok(response.map(|body| ObservedBody {
                 inner: body,
                 call,
                 status,
@@ -68,25 +86,38 @@ where
     }
 }
 
-/// What the log line says about a call besides its status.
+/// A call being observed.
 struct Call {
-    method: String,
-    peer: String,
+    log: Option<Logged>,
+    metrics: Option<WorkerMetrics>,
+    /// The method as a metrics label (`unknown` for paths nobody serves).
+    method: &'static str,
     started: Instant,
 }
 
+/// What the log line says about a call besides its status and latency.
+struct Logged {
+    method: String,
+    peer: String,
+}
+
 impl Call {
-    fn log(self, status: Code) {
+    fn ended(self, status: Code) {
         let latency = self.started.elapsed();
-        tracing::info!(
-            target: "greeter::access",
-            method = %self.method,
-            peer = %self.peer,
-            status = code_name(status),
-            code = status as i32,
-            latency_us = latency.as_micros() as u64,
-            "call",
-        );
+        if let Some(metrics) = &self.metrics {
+            metrics.call_ended(self.method, status, latency);
+        }
+        if let Some(logged) = self.log {
+            tracing::info!(
+                target: "greeter::access",
+                method = %logged.method,
+                peer = %logged.peer,
+                status = code_name(status),
+                code = status as i32,
+                latency_us = latency.as_micros() as u64,
+                "call",
+            );
+        }
     }
 }
 
@@ -110,25 +141,25 @@ fn grpc_status(headers: &HeaderMap) -> Option<Code> {
 }
 
 pin_project_lite::pin_project! {
-    /// A response body that logs its call when it ends (or is dropped unfinished).
-    pub struct LoggedBody<B> {
+    /// A response body that reports its call when it ends (or is dropped unfinished).
+    pub struct ObservedBody<B> {
         #[pin]
         inner: B,
         call: Option<Call>,
         status: Option<Code>,
     }
 
-    impl<B> PinnedDrop for LoggedBody<B> {
+    impl<B> PinnedDrop for ObservedBody<B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if let Some(call) = this.call.take() {
-                call.log(this.status.unwrap_or(Code::Cancelled));
+                call.ended(this.status.unwrap_or(Code::Cancelled));
             }
         }
     }
 }
 
-impl<B: Body> Body for LoggedBody<B> {
+impl<B: Body> Body for ObservedBody<B> {
     type Data = B::Data;
     type Error = B::Error;
 
@@ -147,7 +178,7 @@ impl<B: Body> Body for LoggedBody<B> {
             Some(Err(_)) => *this.status = Some(Code::Internal),
             None => {
                 if let Some(call) = this.call.take() {
-                    call.log(this.status.unwrap_or(Code::Ok));
+                    call.ended(this.status.unwrap_or(Code::Ok));
                 }
             }
         }

@@ -1,0 +1,247 @@
+//! `--metrics-addr`: the Prometheus endpoint parses, its counters move with calls, and the
+//! per-worker series show connections spread over every worker.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::raw_call::HalfSentCall;
+use common::{BOUND, Server, greeter, run};
+
+/// A serve with metrics on, and the metrics URL's address from its log.
+struct Monitored {
+    server: Server,
+    metrics: String,
+}
+
+fn monitored(workers: &str) -> Monitored {
+    let server = Server::start_with(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--workers",
+            workers,
+        ],
+        &[],
+    );
+    let deadline = Instant::now() + BOUND;
+    let metrics = loop {
+        let stderr = server.stderr();
+        if let Some(rest) = stderr.split("metrics on http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no metrics address in: {stderr}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Monitored { server, metrics }
+}
+
+/// GET `path` over plain HTTP/1.1: the status line and the body.
+fn get(addr: &str, path: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    (head.lines().next().unwrap().to_owned(), body.to_owned())
+}
+
+/// One sample: the metric name, its labels, its value.
+type Sample = (String, BTreeMap<String, String>, f64);
+
+/// Parses the exposition format strictly: every line is a comment (`# HELP`, `# TYPE`,
+/// `# UNIT`, `# EOF`) or `name{label="value",...} number`.
+fn scrape(addr: &str) -> Vec<Sample> {
+    let (status, body) = get(addr, "/metrics");
+    assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+    assert!(
+        body.ends_with("# EOF\n"),
+        "OpenMetrics text ends with # EOF: {body}"
+    );
+    let mut samples = Vec::new();
+    for line in body.lines() {
+        if let Some(comment) = line.strip_prefix("# ") {
+            let keyword = comment.split(' ').next().unwrap();
+            assert!(
+                ["HELP", "TYPE", "UNIT", "EOF"].contains(&keyword),
+                "bad line {line:?}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line:?}"));
+        let value: f64 = value.parse().unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        let (name, labels) = match series.split_once('{') {
+            Some((name, labels)) => (name, labels.strip_suffix('}').expect("closing brace")),
+            None => (series, ""),
+        };
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "bad metric name in {line:?}"
+        );
+        let labels = labels
+            .split(',')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or_else(|| panic!("{line:?}"));
+                let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+                (
+                    key.to_owned(),
+                    value.expect("quoted label value").to_owned(),
+                )
+            })
+            .collect();
+        samples.push((name.to_owned(), labels, value));
+    }
+    samples
+}
+
+/// The sum of `name` over the samples whose labels include all of `labels`.
+fn total(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|(sample, sample_labels, _)| {
+            sample == name
+                && labels
+                    .iter()
+                    .all(|(key, value)| sample_labels.get(*key).map(String::as_str) == Some(value))
+        })
+        .map(|(_, _, value)| value)
+        .sum()
+}
+
+const SAY_HELLO: (&str, &str) = ("method", "/helloworld.Greeter/SayHello");
+
+#[test]
+fn counters_move_with_calls() {
+    let m = monitored("2");
+    let before = scrape(&m.metrics);
+    assert_eq!(total(&before, "greeter_calls_total", &[SAY_HELLO]), 0.0);
+    for _ in 0..3 {
+        assert_eq!(m.server.hello(&["counted"]).code, Some(0));
+    }
+    let unknown = HalfSentCall::call(&m.server.loopback(), "/helloworld.Greeter/SayGoodbye", "x");
+    assert!(unknown.is_err());
+
+    let after = scrape(&m.metrics);
+    assert_eq!(
+        total(&after, "greeter_calls_total", &[SAY_HELLO, ("code", "OK")]),
+        3.0
+    );
+    assert_eq!(
+        total(
+            &after,
+            "greeter_calls_total",
+            &[("method", "unknown"), ("code", "UNIMPLEMENTED")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        total(&after, "greeter_call_duration_seconds_count", &[SAY_HELLO]),
+        3.0
+    );
+    let slowest_bucket = total(
+        &after,
+        "greeter_call_duration_seconds_bucket",
+        &[SAY_HELLO, ("le", "+Inf")],
+    );
+    assert_eq!(slowest_bucket, 3.0, "every call falls in the +Inf bucket");
+    assert!(total(&after, "greeter_call_duration_seconds_sum", &[SAY_HELLO]) > 0.0);
+    assert_eq!(total(&after, "greeter_calls_in_flight", &[]), 0.0);
+    assert_eq!(total(&after, "greeter_connections_open", &[]), 0.0);
+    assert_eq!(
+        total(&after, "greeter_connections_accepted_total", &[]),
+        4.0
+    );
+}
+
+#[test]
+fn a_call_in_flight_and_its_connection_are_gauged() {
+    let m = monitored("1");
+    let call = HalfSentCall::start(&m.server.loopback());
+    let during = scrape(&m.metrics);
+    assert_eq!(total(&during, "greeter_calls_in_flight", &[]), 1.0);
+    assert_eq!(total(&during, "greeter_connections_open", &[]), 1.0);
+    assert_eq!(call.finish("held"), Ok("Hello held".to_owned()));
+    let after = scrape(&m.metrics);
+    assert_eq!(total(&after, "greeter_calls_in_flight", &[]), 0.0);
+    assert_eq!(total(&after, "greeter_calls_total", &[SAY_HELLO]), 1.0);
+}
+
+#[test]
+fn connections_spread_over_every_worker() {
+    let m = monitored("3");
+    // Each `greeter hello` is a connection of its own.
+    for _ in 0..6 {
+        assert_eq!(m.server.hello(&["spread"]).code, Some(0));
+    }
+    let samples = scrape(&m.metrics);
+    for worker in ["0", "1", "2"] {
+        let accepted = total(
+            &samples,
+            "greeter_connections_accepted_total",
+            &[("worker", worker)],
+        );
+        assert_eq!(
+            accepted, 2.0,
+            "worker {worker} got its share of six connections"
+        );
+        let calls = total(
+            &samples,
+            "greeter_calls_total",
+            &[("worker", worker), SAY_HELLO],
+        );
+        assert_eq!(calls, 2.0, "worker {worker} served its share of calls");
+    }
+}
+
+#[test]
+fn other_paths_are_not_found() {
+    let m = monitored("1");
+    let (status, _) = get(&m.metrics, "/");
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+}
+
+#[test]
+fn no_metrics_endpoint_unless_asked() {
+    let server = Server::start();
+    assert!(
+        !server.stderr().contains("metrics on"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn metrics_need_a_tcp_address() {
+    let out = run(greeter(["serve", "--metrics-addr", "unix:/tmp/m.sock"]));
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("--metrics-addr"), "{}", out.stderr);
+    let out = run(greeter(["serve", "--metrics-addr", "nope"]));
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+#[test]
+fn one_worker_means_one_thread() {
+    let server = Server::start_with(&["--addr", "127.0.0.1:0", "--workers", "1"], &[]);
+    assert_eq!(server.hello(&["single"]).code, Some(0));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let threads = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .map(str::trim);
+    assert_eq!(
+        threads,
+        Some("1"),
+        "a one-core container gets no idle threads"
+    );
+}
