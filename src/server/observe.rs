@@ -44,11 +44,10 @@ pub struct Observe<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
 {
     type Response = Response<ObservedBody<ResBody>>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+    type Future = ObservedFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -72,17 +71,10 @@ where
                 started: Instant::now(),
             }
         });
-        let response = self.inner.call(request);
-        Box::pin(async move {
-            let response = response.await?;
-            // A trailers-only response (most errors) carries its status in the headers.
-            let status = grpc_status(response.headers());
-            Ok(response.map(|body| ObservedBody {
-                inner: body,
-                call,
-                status,
-            }))
-        })
+        ObservedFuture {
+            inner: self.inner.call(request),
+            call,
+        }
     }
 }
 
@@ -138,6 +130,45 @@ fn peer<B>(request: &Request<B>) -> String {
 fn grpc_status(headers: &HeaderMap) -> Option<Code> {
     let value = headers.get("grpc-status")?;
     Some(Code::from_bytes(value.as_bytes()))
+}
+
+pin_project_lite::pin_project! {
+    /// The response future, which hands the call over to the body. A plain struct rather than a
+    /// boxed `async` block: no allocation and no copy of the inner future per call.
+    pub struct ObservedFuture<F> {
+        #[pin]
+        inner: F,
+        call: Option<Call>,
+    }
+
+    impl<F> PinnedDrop for ObservedFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before the response: the client went away first.
+            if let Some(call) = this.project().call.take() {
+                call.ended(Code::Cancelled);
+            }
+        }
+    }
+}
+
+impl<F, ResBody, E> Future for ObservedFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<ObservedBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx))?;
+        // A trailers-only response (most errors) carries its status in the headers.
+        let status = grpc_status(response.headers());
+        let call = this.call.take();
+        Poll::Ready(Ok(response.map(|body| ObservedBody {
+            inner: body,
+            call,
+            status,
+        })))
+    }
 }
 
 pin_project_lite::pin_project! {
