@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The benchmark: greeter against grpc-go (Debian's 1.33, GOMAXPROCS=1) and an untuned tonic
+# 0.14 greeter, side by side on this machine in the same run, then BENCHMARKS.md and a chart.
+#
+#   bench/run.sh                 two runs, 8 s per setting after a 2 s warm-up
+#   bench/run.sh --runs 1 --seconds 3
+#
+# Each server is pinned to CPU 0 and h2load (unary SayHello, name "world") to CPU 1, at 1x1,
+# 4x32 and 100x10 (connections x concurrent streams). h2load cannot read trailers, so every
+# server's answer is checked with `greeter hello` before and after the load. Everything it needs
+# is installed here (Debian packages), idempotently. Results land in target/bench/.
+set -euo pipefail
+
+runs=2
+seconds=8
+warmup=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) runs=$2; shift 2 ;;
+        --seconds) seconds=$2; shift 2 ;;
+        *) echo "usage: bench/run.sh [--runs N] [--seconds S]" >&2; exit 2 ;;
+    esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$root/target/bench
+bin=$out/bin
+mkdir -p "$bin"
+cd "$root"
+
+say() { echo "bench: $*" >&2; }
+
+# --- what it needs ----------------------------------------------------------------------------
+need=()
+command -v h2load >/dev/null || need+=(nghttp2-client)
+command -v go >/dev/null || need+=(golang-go)
+[ -d /usr/share/gocode/src/google.golang.org/grpc ] || need+=(golang-google-grpc-dev)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v taskset >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+    say "installing ${need[*]}"
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+[ "$(nproc)" -ge 2 ] || { say "needs 2 CPUs: one for the server, one for h2load"; exit 1; }
+
+# --- builds ---------------------------------------------------------------------------------
+say "building greeter, the tonic baseline and the grpc-go peer (release)"
+cargo build --release --quiet
+cargo build --release --quiet --manifest-path bench/plain-tonic/Cargo.toml \
+    --target-dir target/bench-plain-tonic
+for part in server client; do
+    (cd "bench/grpc-go/$part" &&
+        GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$out/go-cache" go build -o "$bin/grpc-go-$part" .)
+done
+greeter=$root/target/release/greeter
+
+# --- one server at a time ---------------------------------------------------------------------
+server_pid=
+server_addr=
+start_server() { # name
+    local log=$out/$1.server.log
+    case "$1" in
+        greeter) taskset -c 0 "$greeter" serve --addr 127.0.0.1:0 >"$log" 2>"$log.err" & ;;
+        grpc-go) GOMAXPROCS=1 taskset -c 0 "$bin/grpc-go-server" -addr 127.0.0.1:0 >"$log" 2>"$log.err" & ;;
+        plain-tonic) taskset -c 0 target/bench-plain-tonic/release/plain-tonic-greeter 127.0.0.1:0 >"$log" 2>"$log.err" & ;;
+    esac
+    server_pid=$!
+    for _ in $(seq 200); do
+        server_addr=$(sed -n 's/^listening on //p' "$log")
+        [ -n "$server_addr" ] && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    say "$1 did not start: $(cat "$log.err")"
+    exit 1
+}
+
+stop_server() {
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+}
+
+check_answer() { # name when
+    local answer
+    answer=$("$greeter" hello --addr "$server_addr" --timeout 2s bench) ||
+        { say "$1 gave no answer $2 the load"; exit 1; }
+    [ "$answer" = "Hello bench" ] || { say "$1 answered '$answer' $2 the load"; exit 1; }
+}
+
+proc_field() { # pid field (kB fields of /proc/PID/status)
+    awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+cpu_ticks() { # pid: user + system clock ticks
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+printf '\x00\x00\x00\x00\x07\x0a\x05world' >"$out/request.bin"
+h2load_run() { # seconds connections streams [log]
+    taskset -c 1 h2load -D "$1" -c "$2" -m "$3" -t 1 \
+        -H 'content-type: application/grpc' -H 'te: trailers' \
+        -d "$out/request.bin" ${4:+--log-file="$4"} \
+        "http://$server_addr/helloworld.Greeter/SayHello"
+}
+
+results=$out/results.jsonl
+: >"$results"
+settings="1x1 4x32 100x10"
+for run in $(seq "$runs"); do
+    for server in greeter grpc-go plain-tonic; do
+        start_server "$server"
+        check_answer "$server" before
+        idle_rss=$(proc_field "$server_pid" VmRSS)
+        for setting in $settings; do
+            connections=${setting%x*}
+            streams=${setting#*x}
+            say "run $run: $server at $setting"
+            h2load_run "$warmup" "$connections" "$streams" >/dev/null
+            rm -f "$out/latency.tsv" # h2load appends to its log
+            ticks_before=$(cpu_ticks "$server_pid")
+            h2load_run "$seconds" "$connections" "$streams" "$out/latency.tsv" >"$out/h2load.txt"
+            ticks_after=$(cpu_ticks "$server_pid")
+            python3 bench/report.py record "$results" "$out/h2load.txt" "$out/latency.tsv" \
+                run="$run" server="$server" setting="$setting" seconds="$seconds" \
+                cpu_ticks=$((ticks_after - ticks_before)) hz="$(getconf CLK_TCK)" \
+                idle_rss_kib="$idle_rss" peak_rss_kib="$(proc_field "$server_pid" VmHWM)"
+        done
+        check_answer "$server" after
+        stop_server
+    done
+done
+
+# --- one-shot client: process start to exit --------------------------------------------------
+say "one-shot clients against greeter serve"
+start_server greeter
+check_answer greeter before
+hyperfine -N --warmup 5 --runs 60 --export-json "$out/oneshot.json" \
+    -n "greeter hello" "$greeter hello --addr $server_addr" \
+    -n "grpc-go client" "$bin/grpc-go-client -addr $server_addr" >&2
+python3 bench/report.py peak-rss "$out/oneshot-rss.json" 20 \
+    "greeter hello=$greeter hello --addr $server_addr" \
+    "grpc-go client=$bin/grpc-go-client -addr $server_addr"
+stop_server
+
+python3 bench/report.py write "$results" "$out/oneshot.json" "$out/oneshot-rss.json" \
+    "$root/BENCHMARKS.md" "$root/bench/chart.svg" "bench/run.sh --runs $runs --seconds $seconds"
+say "wrote BENCHMARKS.md and bench/chart.svg"
