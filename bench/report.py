@@ -3,7 +3,7 @@
   report.py record RESULTS H2LOAD_OUTPUT LATENCY_TSV key=value...
       appends one measurement (req/s, latency percentiles, CPU per call, RSS) to RESULTS
   report.py peak-rss OUT RUNS name=command...
-      runs each command RUNS times and records the median of its peak RSS
+      runs each command RUNS times under GNU time and records the median of its peak RSS
   report.py write RESULTS ONESHOT_JSON ONESHOT_RSS BENCHMARKS_MD CHART_SVG COMMAND
       writes the tables of every run, the ratios and the chart
 """
@@ -68,16 +68,20 @@ def record(results, h2load_output, latency_tsv, *pairs):
 
 
 def peak_rss(out, runs, *named):
+    # GNU time forks from a process of about 1 MiB; a fork from Python would make every child
+    # report Python's own peak (ru_maxrss survives exec).
     peaks = {}
     for entry in named:
         name, command = entry.split("=", 1)
         samples = []
         for _ in range(int(runs)):
-            child = subprocess.Popen(shlex.split(command), stdout=subprocess.DEVNULL)
-            _, status, usage = os.wait4(child.pid, 0)
-            if status != 0:
-                sys.exit(f"{command} failed while measuring its memory")
-            samples.append(usage.ru_maxrss / 1024.0)  # KiB -> MiB
+            done = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", *shlex.split(command)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )
+            if done.returncode != 0:
+                sys.exit(f"{command} failed while measuring its memory: {done.stderr}")
+            samples.append(int(done.stderr.strip().splitlines()[-1]) / 1024.0)  # KiB -> MiB
         peaks[name] = statistics.median(samples)
     with open(out, "w") as file:
         json.dump(peaks, file)

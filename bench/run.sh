@@ -37,6 +37,7 @@ command -v go >/dev/null || need+=(golang-go)
 [ -d /usr/share/gocode/src/google.golang.org/grpc ] || need+=(golang-google-grpc-dev)
 command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v taskset >/dev/null || need+=(util-linux)
+[ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]}"
     apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
