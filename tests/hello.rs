@@ -6,7 +6,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{Server, assert_bad_addr, greeter, hello, run};
+use common::{Server, assert_bad_addr, greeter, hello, refusing_port, run};
 
 #[test]
 fn greets_the_positional_name() {
@@ -108,15 +108,10 @@ fn a_bad_environment_value_is_a_usage_error() {
     assert!(out.stderr.contains("--timeout"), "{}", out.stderr);
 }
 
-/// A port nothing listens on: bound, its number noted, then closed again.
-fn refusing_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[test]
 fn a_refused_connection_is_unavailable_at_once() {
-    let addr = format!("127.0.0.1:{}", refusing_port());
+    let (_bound, port) = refusing_port();
+    let addr = format!("127.0.0.1:{port}");
     let out = hello(&["--addr", &addr, "--timeout", "10s"]);
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");
@@ -135,7 +130,8 @@ fn a_refused_connection_is_unavailable_at_once() {
 
 #[test]
 fn json_failures_go_to_stderr_as_one_object() {
-    let addr = format!("127.0.0.1:{}", refusing_port());
+    let (_bound, port) = refusing_port();
+    let addr = format!("127.0.0.1:{port}");
     let out = hello(&["--addr", &addr, "--output", "json"]);
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");

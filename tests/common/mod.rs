@@ -274,6 +274,18 @@ fn first_line(stdout: ChildStdout) -> (mpsc::Receiver<String>, Arc<Mutex<String>
     (rx, rest)
 }
 
+/// A loopback port that refuses connections for as long as the returned socket lives: bound,
+/// so no other test's server can take it, but not listening.
+pub fn refusing_port() -> (socket2::Socket, u16) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+    (socket, port)
+}
+
 /// Whether this host can use IPv6 on loopback.
 pub fn has_ipv6_loopback() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
