@@ -262,6 +262,48 @@ pub struct HelloArgs {
     #[arg(long, env = "GREETER_STREAM", conflicts_with = "bidi")]
     pub stream: bool,
 
+    /// Keep trying to connect until the deadline, instead of failing at once.
+    ///
+    /// For a CI step that starts the server and calls it right away. Attempts are spaced 50 ms
+    /// apart at first, growing to 1 s. Without it a refused connection fails at once with 78.
+    #[arg(long, env = "GREETER_WAIT_FOR_READY")]
+    pub wait_for_ready: bool,
+
+    /// Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline].
+    ///
+    /// An attempt that takes longer fails as UNAVAILABLE, and counts as one failed attempt for
+    /// --wait-for-ready and --retries.
+    #[arg(
+        long,
+        env = "GREETER_CONNECT_TIMEOUT",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub connect_timeout: Option<Duration>,
+
+    /// Retry a call that failed with UNAVAILABLE up to N times.
+    ///
+    /// Only UNAVAILABLE is retried (the server was unreachable or went away), only while the
+    /// --timeout deadline leaves room for the pause, and never once a reply has been printed;
+    /// --bidi is never retried, as stdin cannot be read twice. The last error is the one
+    /// reported.
+    #[arg(long, env = "GREETER_RETRIES", value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+
+    /// The pause before the first retry; each next one doubles, up to 5s, with jitter.
+    #[arg(
+        long,
+        env = "GREETER_RETRY_BACKOFF",
+        value_name = "DURATION",
+        default_value = "100ms",
+        value_parser = parse_duration
+    )]
+    pub retry_backoff: Duration,
+
+    /// Say on stderr what happens: each retry and connection attempt, with its reason.
+    #[arg(short, long, env = "GREETER_VERBOSE")]
+    pub verbose: bool,
+
     /// Call SayHelloBidiStream instead: each line of stdin is a name.
     ///
     /// Each reply is printed as it arrives, until stdin ends. The --timeout deadline covers

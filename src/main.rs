@@ -98,6 +98,13 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     .unwrap_or_else(|| "world".into()),
                 timeout: args.timeout,
                 output: args.output,
+                patience: client::Patience {
+                    wait_for_ready: args.wait_for_ready,
+                    connect_timeout: args.connect_timeout,
+                    retries: args.retries,
+                    retry_backoff: args.retry_backoff,
+                    verbose: args.verbose,
+                },
                 method: match (args.stream, args.bidi) {
                     (_, true) => client::Method::Bidi,
                     (true, false) => client::Method::ServerStream,

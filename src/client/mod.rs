@@ -2,7 +2,11 @@
 
 mod connect;
 mod output;
+mod patience;
 
+pub use patience::Patience;
+
+use std::cell::Cell;
 use std::time::Duration;
 
 use color_eyre::eyre::{Report, Result, WrapErr};
@@ -18,6 +22,7 @@ use crate::exit::CallFailed;
 use crate::proto::greeter_client::GreeterClient;
 use crate::proto::{HelloReply, HelloRequest};
 use crate::server::workers::single_threaded_runtime;
+use patience::Backoff;
 
 /// What `hello` needs, checked and resolved from the command line.
 pub struct Config {
@@ -26,6 +31,7 @@ pub struct Config {
     pub timeout: Duration,
     pub output: OutputFormat,
     pub method: Method,
+    pub patience: Patience,
 }
 
 pub fn run(config: Config) -> Result<()> {
@@ -58,18 +64,62 @@ impl Method {
     }
 }
 
-/// Connects and makes the call, printing each reply as it arrives, all within the deadline
+/// Makes the call, retrying it on UNAVAILABLE as `--retries` allows, within the deadline
 /// `config.timeout` sets.
 async fn call(config: &Config) -> Result<()> {
-    let target = &config.target;
     let deadline = Instant::now() + config.timeout;
+    let patience = &config.patience;
+    let mut backoff = Backoff::new(patience.retry_backoff, MAX_RETRY_BACKOFF);
+    // Stdin cannot be read twice.
+    let retries = if config.method == Method::Bidi {
+        0
+    } else {
+        patience.retries
+    };
+    let printed = Cell::new(false);
+    let mut retry = 0;
+    loop {
+        let failure = match attempt(config, deadline, &printed).await {
+            Err(failure) if retry < retries && !printed.get() && is_unavailable(&failure) => {
+                failure
+            }
+            outcome => return outcome,
+        };
+        let pause = backoff.next_pause();
+        if Instant::now() + pause >= deadline {
+            return Err(failure);
+        }
+        retry += 1;
+        if patience.verbose {
+            eprintln!(
+                "greeter: {failure:#}; retry {retry} of {retries} in {}",
+                patience::shown(pause)
+            );
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// The longest pause between two retries.
+const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(5);
+
+fn is_unavailable(failure: &Report) -> bool {
+    failure
+        .downcast_ref::<CallFailed>()
+        .is_some_and(|call| call.code == Code::Unavailable)
+}
+
+/// Connects and makes the call once, printing each reply as it arrives (and noting in
+/// `printed` that it did).
+async fn attempt(config: &Config, deadline: Instant, printed: &Cell<bool>) -> Result<()> {
+    let target = &config.target;
     let expired = || deadline_exceeded(target, config.timeout);
 
-    let channel = tokio::time::timeout_at(deadline, connect::connect(target))
-        .await
-        .map_err(|_| expired())??;
+    let channel =
+        patience::connect(target, deadline, config.timeout, &config.patience, expired).await?;
     let mut client = GreeterClient::new(channel);
     let print = |reply: HelloReply| {
+        printed.set(true);
         output::print_reply(&reply, config.output).wrap_err("could not write to stdout")
     };
     let failed = |status: Status| -> Report {

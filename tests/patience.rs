@@ -1,0 +1,187 @@
+//! `--wait-for-ready`, `--connect-timeout` and `--retries`: a client that is patient when asked
+//! and fast when not, and never past its deadline.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{BOUND, Background, Server, greeter, hello, refusing_port};
+
+fn socket_in(dir: &tempfile::TempDir) -> String {
+    format!("unix:{}", dir.path().join("late.sock").display())
+}
+
+/// Waits, at most [`BOUND`], until the client's stderr mentions `needle`.
+fn wait_for_stderr(client: &Background, needle: &str) {
+    let deadline = Instant::now() + BOUND;
+    while !client.stderr().contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "no {needle:?} in: {}",
+            client.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Starts `greeter hello ARGS` in the background, then a server on `addr` once the client has
+/// failed at least once (it says so in `failed_line` with -v); the client must then succeed.
+fn client_first_then_server(addr: &str, args: &[&str], failed_line: &str) {
+    let mut all = vec!["hello", "--addr", addr, "--timeout", "20s", "-v"];
+    all.extend_from_slice(args);
+    all.push("late");
+    let client = Background::spawn(greeter(all));
+    wait_for_stderr(&client, failed_line);
+    let _server = Server::start_with(&["--addr", addr], &[]);
+    assert_eq!(
+        client.next_line().as_deref(),
+        Some("Hello late"),
+        "{}",
+        client.stderr()
+    );
+    let (code, rest) = client.finish();
+    assert_eq!(code, Some(0));
+    assert!(rest.is_empty(), "{rest:?}");
+}
+
+#[test]
+fn wait_for_ready_connects_once_the_server_is_up() {
+    let dir = tempfile::tempdir().unwrap();
+    client_first_then_server(
+        &socket_in(&dir),
+        &["--wait-for-ready"],
+        "connection attempt 1 failed",
+    );
+}
+
+#[test]
+fn retries_reach_a_server_that_comes_up_later() {
+    let dir = tempfile::tempdir().unwrap();
+    client_first_then_server(
+        &socket_in(&dir),
+        &["--retries", "1000", "--retry-backoff", "20ms"],
+        "retry 1 of 1000",
+    );
+}
+
+#[test]
+fn without_patience_a_refused_connection_fails_at_once() {
+    let (_bound, port) = refusing_port();
+    let out = hello(&["--addr", &format!("127.0.0.1:{port}"), "--timeout", "30s"]);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
+}
+
+#[test]
+fn wait_for_ready_gives_up_at_the_deadline_with_the_last_cause() {
+    let (_bound, port) = refusing_port();
+    let addr = format!("127.0.0.1:{port}");
+    let out = hello(&["--addr", &addr, "--wait-for-ready", "--timeout", "500ms"]);
+    assert_eq!(out.code, Some(68), "{out:?}");
+    assert!(out.stderr.contains("within 500ms"), "{}", out.stderr);
+    assert!(out.stderr.contains("connection refused"), "{}", out.stderr);
+    assert!(
+        out.elapsed >= Duration::from_millis(400),
+        "gave up early: {:?}",
+        out.elapsed
+    );
+    assert!(
+        out.elapsed < Duration::from_millis(500 + 1500),
+        "{:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn retries_exhausted_report_the_last_error() {
+    let (_bound, port) = refusing_port();
+    let addr = format!("127.0.0.1:{port}");
+    let out = hello(&[
+        "--addr",
+        &addr,
+        "--retries",
+        "2",
+        "--retry-backoff",
+        "10ms",
+        "-v",
+    ]);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "two retries and the error: {}", out.stderr);
+    assert!(lines[0].contains("retry 1 of 2"), "{}", lines[0]);
+    assert!(lines[1].contains("retry 2 of 2"), "{}", lines[1]);
+    assert!(
+        lines[2].starts_with("error: could not connect to"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn retries_are_quiet_without_verbose() {
+    let (_bound, port) = refusing_port();
+    let addr = format!("127.0.0.1:{port}");
+    let out = hello(&["--addr", &addr, "--retries", "2", "--retry-backoff", "10ms"]);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn retries_never_exceed_the_deadline() {
+    let (_bound, port) = refusing_port();
+    let addr = format!("127.0.0.1:{port}");
+    let out = hello(&[
+        "--addr",
+        &addr,
+        "--retries",
+        "1000",
+        "--retry-backoff",
+        "50ms",
+        "--timeout",
+        "600ms",
+    ]);
+    assert_eq!(out.code, Some(78), "the last error is reported: {out:?}");
+    assert!(
+        out.elapsed < Duration::from_millis(600 + 1000),
+        "{:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn other_statuses_are_not_retried() {
+    let server = Server::start();
+    // A deadline is not UNAVAILABLE: it is reported at once, never retried.
+    let out = server.hello(&["--retries", "5", "--stream", "--timeout", "50ms", "-v"]);
+    assert_eq!(out.code, Some(68), "{out:?}");
+    assert!(!out.stderr.contains("retry"), "{}", out.stderr);
+}
+
+#[test]
+fn connect_timeout_bounds_each_attempt() {
+    use socket2::{Domain, Socket, Type};
+    // A listener whose accept queue is full: the kernel drops further SYNs, so a connect hangs.
+    let full = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    full.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    full.listen(0).unwrap();
+    let addr = full.local_addr().unwrap().as_socket().unwrap().to_string();
+    let _queued = std::net::TcpStream::connect(&addr).unwrap();
+
+    let out = hello(&[
+        "--addr",
+        &addr,
+        "--connect-timeout",
+        "200ms",
+        "--timeout",
+        "10s",
+    ]);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("no answer within --connect-timeout 200ms"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.elapsed < Duration::from_secs(3), "{:?}", out.elapsed);
+}
