@@ -55,7 +55,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__hello)
-            opts="-a -t -o -v -h -V --name --addr --timeout --output --stream --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --bidi --help --version"
+            opts="-a -t -o -H -v -h -V --name --addr --timeout --output --stream --header --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --bidi --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -87,6 +87,14 @@ _greeter() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --connect-timeout)

@@ -262,6 +262,21 @@ pub struct HelloArgs {
     #[arg(long, env = "GREETER_STREAM", conflicts_with = "bidi")]
     pub stream: bool,
 
+    /// Send a request header: `name: value`, or `@FILE` to read one per line.
+    ///
+    /// Repeatable. `${VAR}` in a value is replaced with the environment variable VAR (unset is
+    /// an error), so a secret can stay out of argv: `-H 'authorization: Bearer ${TOKEN}'`. In
+    /// a file, blank lines and lines starting with # are skipped. GREETER_HEADER takes one
+    /// header per line.
+    #[arg(
+        short = 'H',
+        long = "header",
+        env = "GREETER_HEADER",
+        value_name = "HEADER",
+        value_delimiter = '\n'
+    )]
+    pub headers: Vec<String>,
+
     /// Keep trying to connect until the deadline, instead of failing at once.
     ///
     /// For a CI step that starts the server and calls it right away. Attempts are spaced 50 ms
@@ -300,7 +315,8 @@ pub struct HelloArgs {
     )]
     pub retry_backoff: Duration,
 
-    /// Say on stderr what happens: each retry and connection attempt, with its reason.
+    /// Say on stderr what happens: each retry and connection attempt with its reason, and the
+    /// response's headers and trailers (`< name: value`).
     #[arg(short, long, env = "GREETER_VERBOSE")]
     pub verbose: bool,
 

@@ -90,7 +90,18 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     "NAME is given twice, as an argument and as --name: give one",
                 );
             }
+            let headers =
+                match client::Headers::parse(&args.headers, |name| std::env::var(name).ok()) {
+                    Ok(headers) => headers,
+                    Err(client::HeaderError::Usage(message)) => usage_error(
+                        "hello",
+                        clap::error::ErrorKind::ValueValidation,
+                        &format!("invalid value for '--header <HEADER>': {message}"),
+                    ),
+                    Err(unreadable) => return Err(unreadable.into()),
+                };
             client::run(client::Config {
+                headers,
                 target: parse_addr("hello", &args.addr),
                 name: args
                     .name

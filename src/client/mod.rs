@@ -1,9 +1,11 @@
 //! `greeter hello`: one call on a single-threaded runtime, printed for people or scripts.
 
 mod connect;
+mod headers;
 mod output;
 mod patience;
 
+pub use headers::{HeaderError, Headers};
 pub use patience::Patience;
 
 use std::cell::Cell;
@@ -32,6 +34,7 @@ pub struct Config {
     pub output: OutputFormat,
     pub method: Method,
     pub patience: Patience,
+    pub headers: Headers,
 }
 
 pub fn run(config: Config) -> Result<()> {
@@ -133,23 +136,30 @@ async fn attempt(config: &Config, deadline: Instant, printed: &Cell<bool>) -> Re
         name: config.name.clone(),
     };
 
+    let headers = &config.headers;
+    let verbose = config.patience.verbose;
     let exchange = async {
         match config.method {
             Method::Unary => {
-                let reply = client.say_hello(timed(request(), deadline)).await;
-                print(reply.map_err(failed)?.into_inner())
+                let reply = client.say_hello(timed(request(), deadline, headers)).await;
+                let reply = reply.map_err(failed)?;
+                if verbose {
+                    // tonic merges a unary call's trailers into its metadata.
+                    output::print_metadata(reply.metadata());
+                }
+                print(reply.into_inner())
             }
             Method::ServerStream => {
                 let replies = client
-                    .say_hello_stream_reply(timed(request(), deadline))
+                    .say_hello_stream_reply(timed(request(), deadline, headers))
                     .await;
-                print_each(replies.map_err(failed)?.into_inner(), print, failed).await
+                print_each(replies.map_err(failed)?, print, failed, verbose).await
             }
             Method::Bidi => {
                 let replies = client
-                    .say_hello_bidi_stream(timed(names_from_stdin(), deadline))
+                    .say_hello_bidi_stream(timed(names_from_stdin(), deadline, headers))
                     .await;
-                print_each(replies.map_err(failed)?.into_inner(), print, failed).await
+                print_each(replies.map_err(failed)?, print, failed, verbose).await
             }
         }
     };
@@ -158,20 +168,30 @@ async fn attempt(config: &Config, deadline: Instant, printed: &Cell<bool>) -> Re
         .map_err(|_| expired())?
 }
 
-/// A request carrying the deadline, sent as `grpc-timeout` so the server gives up when we do.
-fn timed<T>(message: T, deadline: Instant) -> Request<T> {
+/// A request carrying the `-H` headers and the deadline, sent as `grpc-timeout` so the server
+/// gives up when we do.
+fn timed<T>(message: T, deadline: Instant, headers: &Headers) -> Request<T> {
     let mut request = Request::new(message);
+    headers.apply(request.metadata_mut());
     request.set_timeout(deadline.saturating_duration_since(Instant::now()));
     request
 }
 
 async fn print_each(
-    mut replies: Streaming<HelloReply>,
+    response: tonic::Response<Streaming<HelloReply>>,
     print: impl Fn(HelloReply) -> Result<()>,
     failed: impl Fn(Status) -> Report,
+    verbose: bool,
 ) -> Result<()> {
+    if verbose {
+        output::print_metadata(response.metadata());
+    }
+    let mut replies = response.into_inner();
     while let Some(reply) = replies.message().await.map_err(&failed)? {
         print(reply)?;
+    }
+    if verbose && let Some(trailers) = replies.trailers().await.map_err(&failed)? {
+        output::print_metadata(&trailers);
     }
     Ok(())
 }

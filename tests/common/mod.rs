@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
+pub mod peer;
 pub mod raw_call;
 
 pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");

@@ -2,7 +2,8 @@
 
 Modelled on grpc/examples/python/helloworld/greeter_server.py (with the Go example's reply,
 "Hello " + name), plus the two streaming methods of the helloworld proto, a port the kernel
-picks, a readiness line, and one stderr line per SayHello naming the deadline it saw.
+picks, a readiness line, and stderr lines per SayHello naming the deadline and the metadata it
+saw.
 """
 
 import argparse
@@ -28,6 +29,8 @@ class Greeter(helloworld_pb2_grpc.GreeterServicer):
         remaining = context.time_remaining()
         shown = "none" if remaining is None else f"{remaining:.3f}"
         print(f"SayHello name={request.name!r} deadline_remaining={shown}", file=sys.stderr, flush=True)
+        for key, value in context.invocation_metadata():
+            print(f"metadata {key}: {value}", file=sys.stderr, flush=True)
         if self.delay:
             # Sleeps like a slow handler, but gives up when the client does.
             deadline = time.monotonic() + self.delay
