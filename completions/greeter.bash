@@ -55,7 +55,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__hello)
-            opts="-a -t -o -H -v -h -V --name --addr --timeout --output --stream --header --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --bidi --help --version"
+            opts="-a -t -o -n -c -q -H -v -h -V --name --addr --timeout --output --count --duration --concurrency --quiet --stream --header --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --bidi --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -87,6 +87,26 @@ _greeter() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --header)

@@ -258,6 +258,46 @@ pub struct HelloArgs {
     )]
     pub output: OutputFormat,
 
+    /// Make N SayHello calls over one connection, then print a summary on stderr.
+    ///
+    /// The summary counts the calls, the successes and the errors by status, and gives req/s
+    /// and latency min/p50/p90/p99/max (one JSON object with --output json). The exit code is
+    /// 0 if every call succeeded, else 64 + the most frequent failing status. With --count or
+    /// --duration, --timeout is each call's deadline.
+    #[arg(
+        short = 'n',
+        long,
+        env = "GREETER_COUNT",
+        value_name = "N",
+        conflicts_with_all = ["stream", "bidi", "duration"],
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub count: Option<u64>,
+
+    /// Keep making SayHello calls for this long instead of --count, then print the summary.
+    #[arg(
+        long,
+        env = "GREETER_DURATION",
+        value_name = "DURATION",
+        conflicts_with_all = ["stream", "bidi"],
+        value_parser = parse_duration
+    )]
+    pub duration: Option<Duration>,
+
+    /// How many of the --count or --duration calls are in flight at once.
+    #[arg(
+        short,
+        long,
+        env = "GREETER_CONCURRENCY",
+        value_name = "C",
+        default_value_t = NonZeroUsize::MIN
+    )]
+    pub concurrency: NonZeroUsize,
+
+    /// With --count or --duration, print no replies: only the summary.
+    #[arg(short, long, env = "GREETER_QUIET")]
+    pub quiet: bool,
+
     /// Call SayHelloStreamReply instead: print each reply as it arrives.
     #[arg(long, env = "GREETER_STREAM", conflicts_with = "bidi")]
     pub stream: bool,

@@ -102,6 +102,12 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                 };
             client::run(client::Config {
                 headers,
+                repeat: client::Repeat {
+                    count: args.count.or(args.duration.is_none().then_some(1)),
+                    duration: args.duration,
+                    concurrency: args.concurrency.get(),
+                    quiet: args.quiet,
+                },
                 target: parse_addr("hello", &args.addr),
                 name: args
                     .name

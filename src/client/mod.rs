@@ -4,9 +4,11 @@ mod connect;
 mod headers;
 mod output;
 mod patience;
+mod repeat;
 
 pub use headers::{HeaderError, Headers};
 pub use patience::Patience;
+pub use repeat::Repeat;
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -35,12 +37,17 @@ pub struct Config {
     pub method: Method,
     pub patience: Patience,
     pub headers: Headers,
+    pub repeat: Repeat,
 }
 
 pub fn run(config: Config) -> Result<()> {
     // A one-shot call has nothing to run in parallel: one thread starts fastest.
     let runtime = single_threaded_runtime()?;
-    let outcome = runtime.block_on(call(&config));
+    let outcome = if config.repeat.is_single() {
+        runtime.block_on(call(&config))
+    } else {
+        runtime.block_on(call_repeatedly(&config))
+    };
     // A read of stdin (--bidi) may still be blocked on its thread; don't wait for it.
     runtime.shutdown_background();
     outcome
@@ -101,6 +108,21 @@ async fn call(config: &Config) -> Result<()> {
         }
         tokio::time::sleep(pause).await;
     }
+}
+
+/// Connects once (as patiently as asked), then makes the repeated calls over that channel.
+async fn call_repeatedly(config: &Config) -> Result<()> {
+    let deadline = Instant::now() + config.timeout;
+    let expired = || deadline_exceeded(&config.target, config.timeout);
+    let channel = patience::connect(
+        &config.target,
+        deadline,
+        config.timeout,
+        &config.patience,
+        expired,
+    )
+    .await?;
+    repeat::run(config, channel).await
 }
 
 /// The longest pause between two retries.

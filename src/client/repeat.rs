@@ -1,0 +1,270 @@
+//! Repeated calls (`--count`, `--duration`, `--concurrency`) over one channel, and the summary
+//! a script or a person reads at the end.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use color_eyre::eyre::{Report, Result};
+use futures_util::StreamExt as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use tokio::time::Instant;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use super::{Config, HelloReply, HelloRequest, output, status_failure, timed};
+use crate::exit::{CallFailed, code_name};
+use crate::proto::greeter_client::GreeterClient;
+
+/// How many calls to make.
+#[derive(Debug, Clone, Copy)]
+pub struct Repeat {
+    /// Stop after this many calls (`--count`); without it, `duration` decides.
+    pub count: Option<u64>,
+    /// Keep calling until this much time has passed (`--duration`).
+    pub duration: Option<Duration>,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Print no replies, only the summary.
+    pub quiet: bool,
+}
+
+impl Repeat {
+    /// A single call, printed as such, with no summary.
+    pub fn is_single(&self) -> bool {
+        self.count == Some(1) && self.duration.is_none()
+    }
+}
+
+/// What happened to the calls.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    failures: BTreeMap<i32, (u64, String)>,
+}
+
+/// Makes the calls on `channel`, prints each reply (unless quiet) and the summary, and fails
+/// with the most frequent failing status if any call failed.
+pub async fn run(config: &Config, channel: Channel) -> Result<()> {
+    let repeat = &config.repeat;
+    let client = GreeterClient::new(channel);
+    let tally = RefCell::new(Tally::default());
+    let progress = progress_bar(repeat);
+    let started = Instant::now();
+    let end = repeat.duration.map(|duration| started + duration);
+    let calls = futures_util::stream::iter(0..repeat.count.unwrap_or(u64::MAX))
+        .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)));
+
+    calls
+        .for_each_concurrent(repeat.concurrency, |_| {
+            let mut client = client.clone();
+            let (tally, progress) = (&tally, &progress);
+            async move {
+                let call_started = Instant::now();
+                let deadline = call_started + config.timeout;
+                let request = HelloRequest {
+                    name: config.name.clone(),
+                };
+                let outcome = tokio::time::timeout_at(
+                    deadline,
+                    client.say_hello(timed(request, deadline, &config.headers)),
+                )
+                .await;
+                let elapsed = call_started.elapsed();
+                let failure = match outcome {
+                    Ok(Ok(reply)) => {
+                        tally.borrow_mut().latencies.push(elapsed);
+                        if !repeat.quiet {
+                            print_reply(progress, &reply.into_inner(), config);
+                        }
+                        None
+                    }
+                    Ok(Err(status)) if !super::is_deadline(&status) => Some(status_failure(
+                        &config.target,
+                        super::Method::Unary,
+                        &status,
+                    )),
+                    _ => Some(super::deadline_exceeded(&config.target, config.timeout)),
+                };
+                if let Some(failure) = failure {
+                    if config.patience.verbose {
+                        progress.suspend(|| eprintln!("greeter: {failure}"));
+                    }
+                    let mut tally = tally.borrow_mut();
+                    let entry = tally
+                        .failures
+                        .entry(failure.code as i32)
+                        .or_insert((0, String::new()));
+                    entry.0 += 1;
+                    entry.1 = failure.message;
+                }
+                progress.inc(1);
+            }
+        })
+        .await;
+    progress.finish_and_clear();
+    let tally = tally.into_inner();
+    summarize(&tally, started.elapsed(), config);
+    verdict(&tally)
+}
+
+fn print_reply(progress: &ProgressBar, reply: &HelloReply, config: &Config) {
+    progress.suspend(|| {
+        let _ = output::print_reply(reply, config.output);
+    });
+}
+
+/// A progress bar on stderr when a person is watching (a terminal) and the run is long enough
+/// to need one; never in pipes or CI logs.
+fn progress_bar(repeat: &Repeat) -> ProgressBar {
+    let watched = std::io::stderr().is_terminal();
+    let long = repeat.duration.is_some_and(|d| d > Duration::from_secs(1))
+        || repeat.count.is_some_and(|count| count > 1000);
+    if !(watched && long) {
+        return ProgressBar::hidden();
+    }
+    let bar = match repeat.count {
+        Some(count) => ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr()),
+        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+    };
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} calls {per_sec} {wide_bar}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() - 1) as f64 * fraction).round() as usize;
+    sorted[index]
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// The summary on stderr: text for people, one JSON object with `--output json`.
+fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
+    let mut latencies = tally.latencies.clone();
+    latencies.sort();
+    let ok = latencies.len() as u64;
+    let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
+    let calls = ok + failed;
+    let rate = calls as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+    let points = [
+        ("min", latencies.first().copied().unwrap_or_default()),
+        ("p50", percentile(&latencies, 0.50)),
+        ("p90", percentile(&latencies, 0.90)),
+        ("p99", percentile(&latencies, 0.99)),
+        ("max", latencies.last().copied().unwrap_or_default()),
+    ];
+    let errors: BTreeMap<&str, u64> = tally
+        .failures
+        .iter()
+        .map(|(code, (count, _))| (code_name(Code::from_i32(*code)), *count))
+        .collect();
+    let mut stderr = std::io::stderr().lock();
+    let _ = if config.output == crate::cli::OutputFormat::Json {
+        let latency: serde_json::Map<String, serde_json::Value> = points
+            .iter()
+            .map(|(name, value)| (format!("{name}_ms"), json!(millis(*value))))
+            .collect();
+        writeln!(
+            stderr,
+            "{}",
+            json!({
+                "calls": calls,
+                "ok": ok,
+                "errors": errors,
+                "elapsed_s": elapsed.as_secs_f64(),
+                "rate_per_s": rate,
+                "latency": latency,
+            })
+        )
+    } else {
+        let errors = errors
+            .iter()
+            .map(|(name, count)| format!("{name} {count}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let latency = points
+            .iter()
+            .map(|(name, value)| format!("{name} {:.2}ms", millis(*value)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        writeln!(
+            stderr,
+            "calls {calls}, ok {ok}, errors {failed}{}, {rate:.1} req/s over {:.3}s\nlatency {latency}",
+            if errors.is_empty() {
+                String::new()
+            } else {
+                format!(" ({errors})")
+            },
+            elapsed.as_secs_f64(),
+        )
+    };
+}
+
+/// Success if every call succeeded; otherwise the most frequent failing status (the smaller
+/// code on a tie), with the last message seen for it.
+fn verdict(tally: &Tally) -> Result<()> {
+    let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
+    let Some((code, (_, message))) = tally
+        .failures
+        .iter()
+        .max_by(|(a_code, (a, _)), (b_code, (b, _))| a.cmp(b).then(b_code.cmp(a_code)))
+    else {
+        return Ok(());
+    };
+    let calls = failed + tally.latencies.len() as u64;
+    Err(Report::new(CallFailed::new(
+        Code::from_i32(*code),
+        format!("{failed} of {calls} calls failed; most often: {message}"),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(failures: &[(Code, u64)]) -> Tally {
+        Tally {
+            latencies: vec![Duration::from_millis(1)],
+            failures: failures
+                .iter()
+                .map(|(code, count)| (*code as i32, (*count, format!("{code:?}"))))
+                .collect(),
+        }
+    }
+
+    fn exit_code(tally: &Tally) -> Option<Code> {
+        verdict(tally)
+            .err()
+            .map(|report| report.downcast_ref::<CallFailed>().unwrap().code)
+    }
+
+    #[test]
+    fn the_most_frequent_failure_decides_the_exit_code() {
+        assert_eq!(exit_code(&tally(&[])), None);
+        let mixed = tally(&[(Code::Unavailable, 3), (Code::DeadlineExceeded, 5)]);
+        assert_eq!(exit_code(&mixed), Some(Code::DeadlineExceeded));
+        let tie = tally(&[(Code::Unavailable, 2), (Code::DeadlineExceeded, 2)]);
+        assert_eq!(
+            exit_code(&tie),
+            Some(Code::DeadlineExceeded),
+            "the smaller code wins a tie"
+        );
+    }
+
+    #[test]
+    fn percentiles_pick_from_the_sorted_latencies() {
+        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&sorted, 0.5), Duration::from_millis(51));
+        assert_eq!(percentile(&sorted, 0.99), Duration::from_millis(99));
+        assert_eq!(percentile(&[], 0.99), Duration::ZERO);
+    }
+}

@@ -1,0 +1,94 @@
+//! `--count`, `--duration`, `--concurrency` and `--quiet`: repeated calls over one connection,
+//! each reply printed, and a summary on stderr whose numbers add up.
+
+mod common;
+
+use std::time::Duration;
+
+use common::peer::python_server;
+use common::{Server, hello};
+use serde_json::Value;
+
+#[test]
+fn count_prints_every_reply_and_a_summary_that_adds_up() {
+    let server = Server::start();
+    let out = server.hello(&["--count", "20", "--concurrency", "4", "many"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello many\n".repeat(20));
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(
+        lines[0].starts_with("calls 20, ok 20, errors 0, "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains(" req/s over "), "{}", lines[0]);
+    for part in ["latency min ", " p50 ", " p90 ", " p99 ", " max "] {
+        assert!(lines[1].contains(part), "{part} missing: {}", lines[1]);
+    }
+}
+
+#[test]
+fn the_json_summary_is_one_object() {
+    let server = Server::start();
+    let out = server.hello(&["-n", "7", "-c", "3", "--quiet", "--output", "json"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "", "--quiet prints no replies");
+    let summary: Value = serde_json::from_str(out.stderr.trim()).unwrap();
+    assert_eq!(summary["calls"], 7);
+    assert_eq!(summary["ok"], 7);
+    assert_eq!(summary["errors"], serde_json::json!({}));
+    let latency = &summary["latency"];
+    let ms = |key: &str| {
+        latency[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key}: {summary}"))
+    };
+    assert!(ms("min_ms") <= ms("p50_ms") && ms("p50_ms") <= ms("p90_ms"));
+    assert!(ms("p90_ms") <= ms("p99_ms") && ms("p99_ms") <= ms("max_ms"));
+    assert!(summary["rate_per_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn duration_keeps_calling_until_the_time_is_up() {
+    let server = Server::start();
+    let out = server.hello(&["--duration", "300ms", "-c", "2", "-q", "-o", "json"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let summary: Value = serde_json::from_str(out.stderr.trim()).unwrap();
+    assert!(summary["calls"].as_u64().unwrap() >= 2, "{summary}");
+    assert_eq!(summary["calls"], summary["ok"]);
+    assert!(summary["elapsed_s"].as_f64().unwrap() >= 0.3, "{summary}");
+    assert!(out.elapsed >= Duration::from_millis(300));
+}
+
+#[test]
+fn failures_are_counted_by_status_and_decide_the_exit_code() {
+    // Every call outlives its 100 ms deadline on this slow server.
+    let server = python_server(&["--delay", "2"]);
+    let out = server.hello(&["-n", "3", "-c", "3", "--timeout", "100ms"]);
+    assert_eq!(out.code, Some(68), "{out:?}");
+    assert_eq!(out.stdout, "");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("calls 3, ok 0, errors 3 (DEADLINE_EXCEEDED 3), "),
+        "{}",
+        out.stderr
+    );
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("error: 3 of 3 calls failed; most often: no reply from"),
+        "{last}"
+    );
+}
+
+#[test]
+fn repeated_calls_are_for_say_hello_only() {
+    for args in [["-n", "2", "--stream"], ["-n", "2", "--bidi"]] {
+        let out = hello(&args);
+        assert_eq!(out.code, Some(2), "{args:?}: {out:?}");
+    }
+    let out = hello(&["-n", "0"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    let out = hello(&["-n", "2", "--duration", "1s"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
