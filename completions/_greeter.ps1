@@ -50,8 +50,8 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
         }
         'greeter;hello' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Who to greet, as a flag (the same as NAME: give one of the two)')
-            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'The server to call')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'The server to call')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'The server to call; several (repeated, or comma-separated) spread the calls')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'The server to call; several (repeated, or comma-separated) spread the calls')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Deadline of the whole call, connecting included')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline of the whole call, connecting included')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'How to print replies and failures')

@@ -45,8 +45,8 @@ set edit:completion:arg-completer[greeter] = {|@words|
         }
         &'greeter;hello'= {
             cand --name 'Who to greet, as a flag (the same as NAME: give one of the two)'
-            cand -a 'The server to call'
-            cand --addr 'The server to call'
+            cand -a 'The server to call; several (repeated, or comma-separated) spread the calls'
+            cand --addr 'The server to call; several (repeated, or comma-separated) spread the calls'
             cand -t 'Deadline of the whole call, connecting included'
             cand --timeout 'Deadline of the whole call, connecting included'
             cand -o 'How to print replies and failures'

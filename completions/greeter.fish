@@ -43,7 +43,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand serve" -l access-log -d 
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l name -d 'Who to greet, as a flag (the same as NAME: give one of the two)' -r
-complete -c greeter -n "__fish_greeter_using_subcommand hello" -s a -l addr -d 'The server to call' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -s a -l addr -d 'The server to call; several (repeated, or comma-separated) spread the calls' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s t -l timeout -d 'Deadline of the whole call, connecting included' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s o -l output -d 'How to print replies and failures' -r -f -a "text\t'The greeting alone, one line per reply'
 json\t'One JSON object per reply (protobuf JSON mapping)'"

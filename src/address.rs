@@ -28,6 +28,22 @@ pub enum Target {
     Unix(PathBuf),
 }
 
+/// Every `--addr` of `greeter hello`, in the order given: the replicas to spread calls over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets(pub Vec<Target>);
+
+impl fmt::Display for Targets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, target) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{target}")?;
+        }
+        Ok(())
+    }
+}
+
 /// A host as written: an IP literal or a name to resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {

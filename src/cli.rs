@@ -215,19 +215,22 @@ pub struct HelloArgs {
     #[arg(long = "name", env = "GREETER_NAME", value_name = "NAME")]
     pub name_flag: Option<String>,
 
-    /// The server to call.
+    /// The server to call; several (repeated, or comma-separated) spread the calls.
     ///
     /// `HOST:PORT` (every address HOST resolves to is tried), `:PORT` (localhost),
     /// `[IPV6]:PORT`, `http://HOST:PORT`, `dns:///HOST:PORT`, `unix:PATH` or
-    /// `unix:///ABS/PATH`.
+    /// `unix:///ABS/PATH`. With several addresses, or a host name that resolves to several
+    /// (a Kubernetes headless Service), --count and --duration spread their calls over every
+    /// address that is up, and resolve names again every 5 s.
     #[arg(
         short,
         long,
         env = "GREETER_ADDR",
         value_name = "ADDR",
-        default_value = "localhost:50051"
+        default_value = "localhost:50051",
+        value_delimiter = ','
     )]
-    pub addr: String,
+    pub addr: Vec<String>,
 
     /// Deadline of the whole call, connecting included.
     ///

@@ -100,6 +100,23 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     ),
                     Err(unreadable) => return Err(unreadable.into()),
                 };
+            let targets: Vec<address::Target> = args
+                .addr
+                .iter()
+                .map(|addr| parse_addr("hello", addr))
+                .collect();
+            if targets.len() > 1
+                && targets
+                    .iter()
+                    .any(|t| matches!(t, address::Target::Unix(_)))
+            {
+                usage_error(
+                    "hello",
+                    clap::error::ErrorKind::ValueValidation,
+                    "invalid value for '--addr <ADDR>': a Unix socket cannot be one of several \
+                     replicas; give it alone",
+                );
+            }
             client::run(client::Config {
                 headers,
                 repeat: client::Repeat {
@@ -108,7 +125,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     concurrency: args.concurrency.get(),
                     quiet: args.quiet,
                 },
-                target: parse_addr("hello", &args.addr),
+                targets: address::Targets(targets),
                 name: args
                     .name
                     .or(args.name_flag)

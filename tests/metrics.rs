@@ -105,6 +105,19 @@ fn scrape(addr: &str) -> Vec<Sample> {
     samples
 }
 
+/// Scrapes until `settled` holds for the samples, at most for [`BOUND`]: the server records a
+/// call and a closed connection a moment after the client has seen the end of them.
+fn scrape_until(addr: &str, settled: impl Fn(&[Sample]) -> bool) -> Vec<Sample> {
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let samples = scrape(addr);
+        if settled(&samples) || Instant::now() >= deadline {
+            return samples;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// The sum of `name` over the samples whose labels include all of `labels`.
 fn total(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     samples
@@ -168,11 +181,15 @@ fn counters_move_with_calls() {
 fn a_call_in_flight_and_its_connection_are_gauged() {
     let m = monitored("1");
     let call = HalfSentCall::start(&m.server.loopback());
-    let during = scrape(&m.metrics);
+    let during = scrape_until(&m.metrics, |samples| {
+        total(samples, "greeter_calls_in_flight", &[]) == 1.0
+    });
     assert_eq!(total(&during, "greeter_calls_in_flight", &[]), 1.0);
     assert_eq!(total(&during, "greeter_connections_open", &[]), 1.0);
     assert_eq!(call.finish("held"), Ok("Hello held".to_owned()));
-    let after = scrape(&m.metrics);
+    let after = scrape_until(&m.metrics, |samples| {
+        total(samples, "greeter_calls_total", &[SAY_HELLO]) == 1.0
+    });
     assert_eq!(total(&after, "greeter_calls_in_flight", &[]), 0.0);
     assert_eq!(total(&after, "greeter_calls_total", &[SAY_HELLO]), 1.0);
 }
@@ -184,7 +201,9 @@ fn connections_spread_over_every_worker() {
     for _ in 0..6 {
         assert_eq!(m.server.hello(&["spread"]).code, Some(0));
     }
-    let samples = scrape(&m.metrics);
+    let samples = scrape_until(&m.metrics, |samples| {
+        total(samples, "greeter_calls_total", &[SAY_HELLO]) == 6.0
+    });
     for worker in ["0", "1", "2"] {
         let accepted = total(
             &samples,

@@ -44,6 +44,9 @@ pub async fn connect(target: &Target) -> Result<Channel, CallFailed> {
     connected.map_err(|err| connect_failure(target, &err))
 }
 
+/// What greeter calls itself in `user-agent`.
+pub const USER_AGENT: &str = concat!("greeter/", env!("CARGO_PKG_VERSION"));
+
 fn endpoint(target: &Target) -> Result<Endpoint, CallFailed> {
     // The URI only sets `:authority`; the connectors above decide where the bytes go. A Unix
     // socket has no host, and "localhost" is what grpc-go sends for one.
@@ -54,11 +57,11 @@ fn endpoint(target: &Target) -> Result<Endpoint, CallFailed> {
     let endpoint = Endpoint::from_shared(format!("http://{authority}"))
         .map_err(|err| unavailable(format!("{target} is not a usable address: {err}")))?;
     Ok(endpoint
-        .user_agent(concat!("greeter/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .expect("a static user agent is a valid header value"))
 }
 
-async fn resolve(host: &Host, port: u16) -> io::Result<Vec<SocketAddr>> {
+pub async fn resolve(host: &Host, port: u16) -> io::Result<Vec<SocketAddr>> {
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, port)]),
         Host::Name(name) => {

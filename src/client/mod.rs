@@ -5,6 +5,7 @@ mod headers;
 mod output;
 mod patience;
 mod repeat;
+mod replicas;
 
 pub use headers::{HeaderError, Headers};
 pub use patience::Patience;
@@ -20,7 +21,7 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::LinesStream;
 use tonic::{Code, Request, Status, Streaming};
 
-use crate::address::Target;
+use crate::address::Targets;
 use crate::cli::OutputFormat;
 use crate::exit::CallFailed;
 use crate::proto::greeter_client::GreeterClient;
@@ -30,7 +31,7 @@ use patience::Backoff;
 
 /// What `hello` needs, checked and resolved from the command line.
 pub struct Config {
-    pub target: Target,
+    pub targets: Targets,
     pub name: String,
     pub timeout: Duration,
     pub output: OutputFormat,
@@ -110,23 +111,25 @@ async fn call(config: &Config) -> Result<()> {
     }
 }
 
-/// Connects once (as patiently as asked), then makes the repeated calls over that channel.
+/// Checks that a replica answers (as patiently as asked), so a run against replicas that are
+/// all down fails at once like a single call; then makes the calls, spread over the replicas.
 async fn call_repeatedly(config: &Config) -> Result<()> {
     let deadline = Instant::now() + config.timeout;
-    let expired = || deadline_exceeded(&config.target, config.timeout);
-    let channel = patience::connect(
-        &config.target,
+    let expired = || deadline_exceeded(&config.targets, config.timeout);
+    let probe = patience::connect(
+        &config.targets,
         deadline,
         config.timeout,
         &config.patience,
         expired,
-    )
-    .await?;
-    repeat::run(config, channel).await
+    );
+    let channel = probe.await?;
+    let replicas = replicas::Replicas::new(&config.targets, channel).await?;
+    repeat::run(config, &replicas).await
 }
 
 /// The longest pause between two retries.
-const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(5);
+pub(crate) const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(5);
 
 fn is_unavailable(failure: &Report) -> bool {
     failure
@@ -137,7 +140,7 @@ fn is_unavailable(failure: &Report) -> bool {
 /// Connects and makes the call once, printing each reply as it arrives (and noting in
 /// `printed` that it did).
 async fn attempt(config: &Config, deadline: Instant, printed: &Cell<bool>) -> Result<()> {
-    let target = &config.target;
+    let target = &config.targets;
     let expired = || deadline_exceeded(target, config.timeout);
 
     let channel =
@@ -148,6 +151,7 @@ async fn attempt(config: &Config, deadline: Instant, printed: &Cell<bool>) -> Re
         output::print_reply(&reply, config.output).wrap_err("could not write to stdout")
     };
     let failed = |status: Status| -> Report {
+        let status = connection_lost_is_unavailable(status);
         if is_deadline(&status) {
             expired().into()
         } else {
@@ -225,6 +229,22 @@ fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send +
     LinesStream::new(lines).map_while(|line| line.ok().map(|name| HelloRequest { name }))
 }
 
+/// A connection that broke under a call reaches tonic as UNKNOWN ("transport error"); gRPC
+/// (and grpc-go) call that UNAVAILABLE, which is also what --retries retries.
+fn connection_lost_is_unavailable(status: Status) -> Status {
+    if status.code() != Code::Unknown {
+        return status;
+    }
+    let mut source = std::error::Error::source(&status);
+    while let Some(err) = source {
+        if err.is::<hyper::Error>() || err.is::<std::io::Error>() {
+            return Status::unavailable(format!("the connection broke: {err}"));
+        }
+        source = err.source();
+    }
+    status
+}
+
 /// tonic reports its own enforcement of the deadline as CANCELLED caused by `TimeoutExpired`;
 /// for the user (and grpc-go) that is DEADLINE_EXCEEDED.
 fn is_deadline(status: &Status) -> bool {
@@ -244,7 +264,7 @@ fn is_deadline(status: &Status) -> bool {
     }
 }
 
-fn deadline_exceeded(target: &Target, timeout: Duration) -> CallFailed {
+fn deadline_exceeded(target: &Targets, timeout: Duration) -> CallFailed {
     CallFailed::new(
         Code::DeadlineExceeded,
         format!(
@@ -255,7 +275,7 @@ fn deadline_exceeded(target: &Target, timeout: Duration) -> CallFailed {
     )
 }
 
-fn status_failure(target: &Target, method: Method, status: &Status) -> CallFailed {
+fn status_failure(target: &Targets, method: Method, status: &Status) -> CallFailed {
     let code = crate::exit::code_name(status.code());
     let method = method.name();
     let message = match status.message() {

@@ -8,7 +8,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::connect;
-use crate::address::Target;
+use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
 
 /// How patient `hello` is, from the command line.
@@ -49,7 +49,7 @@ pub fn shown(pause: Duration) -> String {
 /// Connects once, or with `--wait-for-ready` until an attempt succeeds, all before
 /// `deadline`. A deadline that passes before any attempt failed is `expired()`.
 pub async fn connect(
-    target: &Target,
+    target: &Targets,
     deadline: Instant,
     timeout: Duration,
     patience: &Patience,
@@ -89,7 +89,7 @@ pub async fn connect(
 }
 
 /// `--wait-for-ready` ran out of time: DEADLINE_EXCEEDED, with what the last attempt met.
-fn gave_up(target: &Target, timeout: Duration, last: &CallFailed) -> CallFailed {
+fn gave_up(target: &Targets, timeout: Duration, last: &CallFailed) -> CallFailed {
     CallFailed::new(
         Code::DeadlineExceeded,
         format!(
@@ -100,7 +100,19 @@ fn gave_up(target: &Target, timeout: Duration, last: &CallFailed) -> CallFailed 
     )
 }
 
-async fn connect_once(target: &Target, limit: Option<Duration>) -> Result<Channel, CallFailed> {
+/// One attempt: each target in turn until one connects; the failure is the last one's.
+async fn connect_once(targets: &Targets, limit: Option<Duration>) -> Result<Channel, CallFailed> {
+    let mut failure = None;
+    for target in &targets.0 {
+        match connect_one(target, limit).await {
+            Ok(channel) => return Ok(channel),
+            Err(error) => failure = Some(error),
+        }
+    }
+    Err(failure.expect("there is at least one --addr"))
+}
+
+async fn connect_one(target: &Target, limit: Option<Duration>) -> Result<Channel, CallFailed> {
     let Some(limit) = limit else {
         return connect::connect(target).await;
     };

@@ -12,11 +12,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tokio::time::Instant;
 use tonic::Code;
-use tonic::transport::Channel;
 
+use super::patience::{Backoff, shown};
+use super::replicas::Replicas;
 use super::{Config, HelloReply, HelloRequest, output, status_failure, timed};
 use crate::exit::{CallFailed, code_name};
-use crate::proto::greeter_client::GreeterClient;
 
 /// How many calls to make.
 #[derive(Debug, Clone, Copy)]
@@ -47,9 +47,8 @@ struct Tally {
 
 /// Makes the calls on `channel`, prints each reply (unless quiet) and the summary, and fails
 /// with the most frequent failing status if any call failed.
-pub async fn run(config: &Config, channel: Channel) -> Result<()> {
+pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     let repeat = &config.repeat;
-    let client = GreeterClient::new(channel);
     let tally = RefCell::new(Tally::default());
     let progress = progress_bar(repeat);
     let started = Instant::now();
@@ -57,57 +56,98 @@ pub async fn run(config: &Config, channel: Channel) -> Result<()> {
     let calls = futures_util::stream::iter(0..repeat.count.unwrap_or(u64::MAX))
         .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)));
 
-    calls
-        .for_each_concurrent(repeat.concurrency, |_| {
-            let mut client = client.clone();
-            let (tally, progress) = (&tally, &progress);
-            async move {
-                let call_started = Instant::now();
-                let deadline = call_started + config.timeout;
-                let request = HelloRequest {
-                    name: config.name.clone(),
-                };
-                let outcome = tokio::time::timeout_at(
-                    deadline,
-                    client.say_hello(timed(request, deadline, &config.headers)),
-                )
-                .await;
-                let elapsed = call_started.elapsed();
-                let failure = match outcome {
-                    Ok(Ok(reply)) => {
-                        tally.borrow_mut().latencies.push(elapsed);
-                        if !repeat.quiet {
-                            print_reply(progress, &reply.into_inner(), config);
-                        }
-                        None
+    let calling = calls.for_each_concurrent(repeat.concurrency, |_| {
+        let (tally, progress) = (&tally, &progress);
+        async move {
+            let call_started = Instant::now();
+            let deadline = call_started + config.timeout;
+            let outcome = call_with_retries(replicas, config, deadline).await;
+            let elapsed = call_started.elapsed();
+            let failure = match outcome {
+                Ok(Ok(reply)) => {
+                    tally.borrow_mut().latencies.push(elapsed);
+                    if !repeat.quiet {
+                        print_reply(progress, &reply.into_inner(), config);
                     }
-                    Ok(Err(status)) if !super::is_deadline(&status) => Some(status_failure(
-                        &config.target,
-                        super::Method::Unary,
-                        &status,
-                    )),
-                    _ => Some(super::deadline_exceeded(&config.target, config.timeout)),
-                };
-                if let Some(failure) = failure {
-                    if config.patience.verbose {
-                        progress.suspend(|| eprintln!("greeter: {failure}"));
-                    }
-                    let mut tally = tally.borrow_mut();
-                    let entry = tally
-                        .failures
-                        .entry(failure.code as i32)
-                        .or_insert((0, String::new()));
-                    entry.0 += 1;
-                    entry.1 = failure.message;
+                    None
                 }
-                progress.inc(1);
+                Ok(Err(status)) if !super::is_deadline(&status) => Some(status_failure(
+                    &config.targets,
+                    super::Method::Unary,
+                    &status,
+                )),
+                _ => Some(super::deadline_exceeded(&config.targets, config.timeout)),
+            };
+            if let Some(failure) = failure {
+                if config.patience.verbose {
+                    progress.suspend(|| eprintln!("greeter: {failure}"));
+                }
+                let mut tally = tally.borrow_mut();
+                let entry = tally
+                    .failures
+                    .entry(failure.code as i32)
+                    .or_insert((0, String::new()));
+                entry.0 += 1;
+                entry.1 = failure.message;
             }
-        })
-        .await;
+            progress.inc(1);
+        }
+    });
+    tokio::select! {
+        () = calling => {}
+        () = replicas.keep_resolving() => unreachable!("resolving never ends"),
+    }
     progress.finish_and_clear();
     let tally = tally.into_inner();
     summarize(&tally, started.elapsed(), config);
     verdict(&tally)
+}
+
+/// One SayHello on the next replica in turn. A replica whose connection fails is set aside, and
+/// the call retried on UNAVAILABLE (on the next replica) as `--retries` allows within its
+/// deadline.
+async fn call_with_retries(
+    replicas: &Replicas,
+    config: &Config,
+    deadline: Instant,
+) -> Result<
+    std::result::Result<tonic::Response<HelloReply>, tonic::Status>,
+    tokio::time::error::Elapsed,
+> {
+    let mut backoff = Backoff::new(config.patience.retry_backoff, super::MAX_RETRY_BACKOFF);
+    let mut retries_left = config.patience.retries;
+    loop {
+        let mut pick = replicas.pick();
+        let request = HelloRequest {
+            name: config.name.clone(),
+        };
+        let call = pick
+            .client
+            .say_hello(timed(request, deadline, &config.headers));
+        let outcome = tokio::time::timeout_at(deadline, call)
+            .await
+            .map(|result| result.map_err(super::connection_lost_is_unavailable));
+        let Ok(Err(status)) = &outcome else {
+            return outcome;
+        };
+        if status.code() != Code::Unavailable {
+            return outcome;
+        }
+        replicas.set_aside(&pick);
+        let pause = backoff.next_pause();
+        if retries_left == 0 || Instant::now() + pause >= deadline {
+            return outcome;
+        }
+        retries_left -= 1;
+        if config.patience.verbose {
+            eprintln!(
+                "greeter: {}; retrying in {}",
+                status.message(),
+                shown(pause)
+            );
+        }
+        tokio::time::sleep(pause).await;
+    }
 }
 
 fn print_reply(progress: &ProgressBar, reply: &HelloReply, config: &Config) {

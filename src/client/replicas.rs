@@ -1,0 +1,166 @@
+//! Several replicas: every address of every `--addr`, each with its own lazily connected
+//! channel, and calls handed to them in turn (round-robin). A replica whose connection fails
+//! is set aside for a while and the call can go to the next one; host names are resolved again
+//! every few seconds, so a Kubernetes headless Service's new pods join and gone ones leave.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tonic::Code;
+use tonic::transport::{Channel, Endpoint};
+
+use super::connect::{USER_AGENT, resolve};
+use crate::address::{Target, Targets};
+use crate::exit::CallFailed;
+use crate::proto::greeter_client::GreeterClient;
+
+/// How often host names are resolved again.
+pub const RESOLVE_EVERY: Duration = Duration::from_secs(5);
+
+/// How long a replica whose connection failed is skipped before it is tried again.
+const SET_ASIDE: Duration = Duration::from_secs(1);
+
+/// The replicas a run spreads its calls over.
+pub struct Replicas {
+    targets: Targets,
+    members: RefCell<Vec<Member>>,
+    next: Cell<usize>,
+}
+
+struct Member {
+    addr: Option<SocketAddr>,
+    client: GreeterClient<Channel>,
+    set_aside_until: Option<Instant>,
+}
+
+/// A replica picked for one call.
+pub struct Pick {
+    pub client: GreeterClient<Channel>,
+    member: Option<SocketAddr>,
+}
+
+impl Replicas {
+    /// The replicas of `targets`: every resolved address (a single Unix socket is its own
+    /// only replica, on `channel`, the connection already made).
+    pub async fn new(targets: &Targets, channel: Channel) -> Result<Replicas, CallFailed> {
+        let members = match targets.0.as_slice() {
+            [Target::Unix(_)] => vec![Member {
+                addr: None,
+                client: GreeterClient::new(channel),
+                set_aside_until: None,
+            }],
+            _ => resolve_all(targets)
+                .await?
+                .into_iter()
+                .map(member)
+                .collect(),
+        };
+        Ok(Replicas {
+            targets: targets.clone(),
+            members: RefCell::new(members),
+            next: Cell::new(0),
+        })
+    }
+
+    /// The next replica in turn that is not set aside; if every one is, the one whose time
+    /// comes first.
+    pub fn pick(&self) -> Pick {
+        let members = self.members.borrow();
+        let now = Instant::now();
+        let start = self.next.get();
+        let count = members.len();
+        let index = (0..count)
+            .map(|offset| (start + offset) % count)
+            .find(|&index| {
+                members[index]
+                    .set_aside_until
+                    .is_none_or(|until| until <= now)
+            })
+            .unwrap_or_else(|| {
+                (0..count)
+                    .min_by_key(|&index| members[index].set_aside_until)
+                    .unwrap_or(0)
+            });
+        self.next.set(index + 1);
+        Pick {
+            client: members[index].client.clone(),
+            member: members[index].addr,
+        }
+    }
+
+    /// Sets aside the replica of `pick`: its connection failed.
+    pub fn set_aside(&self, pick: &Pick) {
+        let mut members = self.members.borrow_mut();
+        if let Some(member) = members.iter_mut().find(|member| member.addr == pick.member) {
+            member.set_aside_until = Some(Instant::now() + SET_ASIDE);
+        }
+    }
+
+    /// Resolves the host names again every [`RESOLVE_EVERY`], adding new addresses and dropping
+    /// gone ones. Never returns: the caller drops it when the calls are done.
+    pub async fn keep_resolving(&self) {
+        let names = self.targets.0.iter().any(|target| {
+            matches!(
+                target,
+                Target::Tcp {
+                    host: crate::address::Host::Name(_),
+                    ..
+                }
+            )
+        });
+        loop {
+            if !names {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(RESOLVE_EVERY).await;
+            // While DNS is down, keep the replicas we have.
+            if let Ok(now) = resolve_all(&self.targets).await {
+                let mut members = self.members.borrow_mut();
+                members.retain(|member| member.addr.is_some_and(|addr| now.contains(&addr)));
+                let known: BTreeSet<SocketAddr> = members.iter().filter_map(|m| m.addr).collect();
+                members.extend(now.difference(&known).copied().map(member));
+            }
+        }
+    }
+}
+
+fn member(addr: SocketAddr) -> Member {
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .expect("a socket address is a valid authority")
+        .tcp_nodelay(true)
+        .user_agent(USER_AGENT)
+        .expect("a static user agent is a valid header value")
+        .connect_lazy();
+    Member {
+        addr: Some(addr),
+        client: GreeterClient::new(channel),
+        set_aside_until: None,
+    }
+}
+
+/// Every address of every target; an error only if none resolves.
+async fn resolve_all(targets: &Targets) -> Result<BTreeSet<SocketAddr>, CallFailed> {
+    let mut addrs = BTreeSet::new();
+    let mut failure = None;
+    for target in &targets.0 {
+        if let Target::Tcp { host, port } = target {
+            match resolve(host, *port).await {
+                Ok(resolved) => addrs.extend(resolved),
+                Err(err) => failure = Some(format!("{host}: {}", crate::report::describe_io(&err))),
+            }
+        }
+    }
+    if addrs.is_empty() {
+        return Err(CallFailed::new(
+            Code::Unavailable,
+            format!(
+                "could not resolve {targets} ({}): check the host names in --addr",
+                failure.unwrap_or_else(|| "no address".into())
+            ),
+        ));
+    }
+    Ok(addrs)
+}
