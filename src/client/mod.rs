@@ -229,20 +229,41 @@ fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send +
     LinesStream::new(lines).map_while(|line| line.ok().map(|name| HelloRequest { name }))
 }
 
-/// A connection that broke under a call reaches tonic as UNKNOWN ("transport error"); gRPC
-/// (and grpc-go) call that UNAVAILABLE, which is also what --retries retries.
+/// A connection that broke under a call reaches tonic as UNKNOWN ("transport error"), as
+/// CANCELLED (hyper gave up the request) or as UNAVAILABLE with a raw OS message; gRPC (and
+/// grpc-go) call all of them UNAVAILABLE, which is also what --retries retries. A status the
+/// server sent, or a deadline, has no transport error behind it and is left alone.
 fn connection_lost_is_unavailable(status: Status) -> Status {
-    if status.code() != Code::Unknown {
+    if !matches!(
+        status.code(),
+        Code::Unknown | Code::Unavailable | Code::Cancelled
+    ) {
         return status;
     }
-    let mut source = std::error::Error::source(&status);
-    while let Some(err) = source {
-        if err.is::<hyper::Error>() || err.is::<std::io::Error>() {
-            return Status::unavailable(format!("the connection broke: {err}"));
-        }
-        source = err.source();
+    let chain: Vec<&(dyn std::error::Error + 'static)> =
+        std::iter::successors(std::error::Error::source(&status), |err| err.source()).collect();
+    let transport = chain
+        .iter()
+        .any(|err| err.is::<hyper::Error>() || err.is::<std::io::Error>());
+    if !transport {
+        return status;
     }
-    status
+    let mut causes: Vec<String> = Vec::new();
+    for err in &chain {
+        let text = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => crate::report::describe_io(io),
+            None => err.to_string(),
+        };
+        if !causes.contains(&text) {
+            causes.push(text);
+        }
+    }
+    // An HTTP/1 server or a TLS port answers the HTTP/2 preface with bytes h2 cannot parse,
+    // or by closing: both end here.
+    Status::unavailable(format!(
+        "the connection broke: {}; is --addr a gRPC server's port, speaking plaintext HTTP/2?",
+        causes.join(": ")
+    ))
 }
 
 /// tonic reports its own enforcement of the deadline as CANCELLED caused by `TimeoutExpired`;
