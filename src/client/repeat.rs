@@ -169,7 +169,11 @@ fn progress_bar(repeat: &Repeat) -> ProgressBar {
         Some(count) => ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr()),
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
     };
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} calls {per_sec} {wide_bar}") {
+    let template = match repeat.count {
+        Some(_) => "{spinner} {pos}/{len} calls {per_sec} {wide_bar} {eta}",
+        None => "{spinner} {pos} calls {per_sec} {elapsed}",
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     bar
