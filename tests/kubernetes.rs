@@ -207,3 +207,26 @@ fn three_replicas_behind_a_service_and_a_headless_service() {
         }
     }
 }
+
+#[test]
+fn workers_match_the_cpu_limit() {
+    let deployment = deployment();
+    let container = container(&deployment);
+    let limit = &container["resources"]["limits"]["cpu"];
+    // `2`, "2", "1500m" or 0.5: the CPUs the quota allows, rounded down, at least one.
+    let cpus = match (limit.as_i64(), limit.as_f64(), limit.as_str()) {
+        (Some(whole), _, _) => whole as f64,
+        (_, Some(real), _) => real,
+        (_, _, Some(text)) => match text.strip_suffix('m') {
+            Some(millis) => millis.parse::<f64>().expect("millicores") / 1000.0,
+            None => text.parse().expect("a CPU quantity"),
+        },
+        _ => panic!("resources.limits.cpu is not set"),
+    };
+    let expected = (cpus.floor() as i64).max(1).to_string();
+    assert_eq!(
+        env_value(container, "GREETER_WORKERS").as_deref(),
+        Some(expected.as_str()),
+        "GREETER_WORKERS must be one worker per CPU of limits.cpu ({cpus})"
+    );
+}
