@@ -6,7 +6,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{Server, assert_bad_addr, greeter, hello, refusing_port, run};
+use common::{Server, assert_bad_addr, greeter, hello, refusing_addr, run};
 
 #[test]
 fn greets_the_positional_name() {
@@ -110,8 +110,7 @@ fn a_bad_environment_value_is_a_usage_error() {
 
 #[test]
 fn a_refused_connection_is_unavailable_at_once() {
-    let (_bound, port) = refusing_port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_bound, addr) = refusing_addr();
     let out = hello(&["--addr", &addr, "--timeout", "10s"]);
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");
@@ -130,8 +129,7 @@ fn a_refused_connection_is_unavailable_at_once() {
 
 #[test]
 fn json_failures_go_to_stderr_as_one_object() {
-    let (_bound, port) = refusing_port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_bound, addr) = refusing_addr();
     let out = hello(&["--addr", &addr, "--output", "json"]);
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");

@@ -145,7 +145,10 @@ fn counters_move_with_calls() {
     let unknown = HalfSentCall::call(&m.server.loopback(), "/helloworld.Greeter/SayGoodbye", "x");
     assert!(unknown.is_err());
 
-    let after = scrape(&m.metrics);
+    let after = scrape_until(&m.metrics, |samples| {
+        total(samples, "greeter_calls_total", &[]) == 4.0
+            && total(samples, "greeter_connections_open", &[]) == 0.0
+    });
     assert_eq!(
         total(&after, "greeter_calls_total", &[SAY_HELLO, ("code", "OK")]),
         3.0

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{BOUND, Background, Server, greeter, hello, refusing_port};
+use common::{BOUND, Background, Server, greeter, hello, refusing_addr};
 
 fn socket_in(dir: &tempfile::TempDir) -> String {
     format!("unix:{}", dir.path().join("late.sock").display())
@@ -66,16 +66,15 @@ fn retries_reach_a_server_that_comes_up_later() {
 
 #[test]
 fn without_patience_a_refused_connection_fails_at_once() {
-    let (_bound, port) = refusing_port();
-    let out = hello(&["--addr", &format!("127.0.0.1:{port}"), "--timeout", "30s"]);
+    let (_bound, addr) = refusing_addr();
+    let out = hello(&["--addr", &addr, "--timeout", "30s"]);
     assert_eq!(out.code, Some(78), "{out:?}");
     assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
 }
 
 #[test]
 fn wait_for_ready_gives_up_at_the_deadline_with_the_last_cause() {
-    let (_bound, port) = refusing_port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_bound, addr) = refusing_addr();
     let out = hello(&["--addr", &addr, "--wait-for-ready", "--timeout", "500ms"]);
     assert_eq!(out.code, Some(68), "{out:?}");
     assert!(out.stderr.contains("within 500ms"), "{}", out.stderr);
@@ -94,8 +93,7 @@ fn wait_for_ready_gives_up_at_the_deadline_with_the_last_cause() {
 
 #[test]
 fn retries_exhausted_report_the_last_error() {
-    let (_bound, port) = refusing_port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_bound, addr) = refusing_addr();
     let out = hello(&[
         "--addr",
         &addr,
@@ -119,8 +117,7 @@ fn retries_exhausted_report_the_last_error() {
 
 #[test]
 fn retries_are_quiet_without_verbose() {
-    let (_bound, port) = refusing_port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_bound, addr) = refusing_addr();
     let out = hello(&["--addr", &addr, "--retries", "2", "--retry-backoff", "10ms"]);
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
@@ -128,8 +125,7 @@ fn retries_are_quiet_without_verbose() {
 
 #[test]
 fn retries_never_exceed_the_deadline() {
-    let (_bound, port) = refusing_port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_bound, addr) = refusing_addr();
     let out = hello(&[
         "--addr",
         &addr,

@@ -177,8 +177,7 @@ fn stream_and_bidi_exclude_each_other_and_bidi_takes_no_name() {
 
 #[test]
 fn streams_against_a_refused_port_are_unavailable() {
-    let (_bound, port) = common::refusing_port();
-    let addr = format!("127.0.0.1:{port}");
+    let (_bound, addr) = common::refusing_addr();
     let out = hello(&["--stream", "--addr", &addr]);
     assert_eq!(out.code, Some(78), "{out:?}");
     let out = run(greeter(["hello", "--bidi", "--addr", &addr]));

@@ -275,16 +275,21 @@ fn first_line(stdout: ChildStdout) -> (mpsc::Receiver<String>, Arc<Mutex<String>
     (rx, rest)
 }
 
-/// A loopback port that refuses connections for as long as the returned socket lives: bound,
-/// so no other test's server can take it, but not listening.
-pub fn refusing_port() -> (socket2::Socket, u16) {
+/// A loopback address that refuses connections for as long as the returned socket lives:
+/// bound, so no other test's server can take it, but not listening.
+pub fn refusing_addr() -> (socket2::Socket, String) {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     socket
         .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .unwrap();
-    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
-    (socket, port)
+    let addr = socket
+        .local_addr()
+        .unwrap()
+        .as_socket()
+        .unwrap()
+        .to_string();
+    (socket, addr)
 }
 
 /// Whether this host can use IPv6 on loopback.
