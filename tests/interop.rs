@@ -84,7 +84,7 @@ mod greeter_hello_against_python_server {
         assert_eq!(out.code, Some(0), "{out:?}");
         assert_eq!(out.stdout, "Hello you\n");
         // The server saw the deadline: grpcio reads it from grpc-timeout only.
-        let stderr = server.stderr();
+        let stderr = server.stderr_when(|stderr| stderr.contains("SayHello name='you'"));
         let remaining: f64 = stderr
             .lines()
             .find_map(|line| line.strip_prefix("SayHello name='you' deadline_remaining="))

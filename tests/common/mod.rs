@@ -121,6 +121,9 @@ pub struct Server {
     /// The address from the readiness line: `127.0.0.1:43117`, `[::]:43117`, `unix:/path`.
     pub addr: String,
     stderr: Arc<Mutex<String>>,
+    /// Ends when the server's stderr does; joined once it has exited, so `stderr()` then holds
+    /// everything it wrote.
+    stderr_reader: Option<thread::JoinHandle<()>>,
     stdout_rest: Arc<Mutex<String>>,
 }
 
@@ -149,7 +152,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn greeter serve");
-        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        let (stderr, stderr_reader) = collect(child.stderr.take().expect("piped stderr"));
         let (first_line, stdout_rest) = first_line(child.stdout.take().expect("piped stdout"));
         match first_line.recv_timeout(BOUND) {
             Ok(line) => {
@@ -161,6 +164,7 @@ impl Server {
                     child,
                     addr,
                     stderr,
+                    stderr_reader: Some(stderr_reader),
                     stdout_rest,
                 })
             }
@@ -205,6 +209,19 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The server's stderr once `settled` holds for it, waiting at most [`BOUND`]: what a
+    /// server logs about a call can reach us a moment after the client has its reply.
+    pub fn stderr_when(&self, settled: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + BOUND;
+        loop {
+            let stderr = self.stderr();
+            if settled(&stderr) || Instant::now() >= deadline {
+                return stderr;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends `signal` (e.g. `libc::SIGTERM`) to the server.
     pub fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on the pid of a child we have not reaped yet.
@@ -214,9 +231,16 @@ impl Server {
 
     /// Waits, at most `bound`, for the server to exit; `None` if it is still running.
     pub fn wait_exit(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
-        self.child
+        let status = self
+            .child
             .wait_timeout(bound)
-            .expect("wait for greeter serve")
+            .expect("wait for greeter serve");
+        if status.is_some()
+            && let Some(reader) = self.stderr_reader.take()
+        {
+            let _ = reader.join();
+        }
+        status
     }
 
     /// `greeter hello --addr <this server> ARGS`.
@@ -243,17 +267,18 @@ impl Drop for Server {
     }
 }
 
-fn collect(pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+/// Collects what `pipe` says, line by line, as it comes; the handle ends at the pipe's end.
+fn collect(pipe: impl Read + Send + 'static) -> (Arc<Mutex<String>>, thread::JoinHandle<()>) {
     let text = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&text);
-    thread::spawn(move || {
+    let reader = thread::spawn(move || {
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
             let mut sink = sink.lock().unwrap();
             sink.push_str(&line);
             sink.push('\n');
         }
     });
-    text
+    (text, reader)
 }
 
 /// Sends the first line of `stdout` through the channel and keeps the rest.
@@ -313,7 +338,7 @@ impl Background {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        let (stderr, _reader) = collect(child.stderr.take().expect("piped stderr"));
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, lines) = mpsc::channel();
         thread::spawn(move || {
