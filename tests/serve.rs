@@ -100,18 +100,34 @@ fn a_privileged_port_without_privileges_fails_with_status_1() {
         eprintln!("skipped: setpriv (util-linux) is not installed to drop root");
         return;
     }
-    let mut command = if root {
-        let mut command = std::process::Command::new("setpriv");
-        command.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            common::GREETER,
-        ]);
+    let unprivileged = || {
+        let mut command = if root {
+            let mut command = std::process::Command::new("setpriv");
+            command.args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                common::GREETER,
+            ]);
+            command
+        } else {
+            std::process::Command::new(common::GREETER)
+        };
+        command.env_remove("GREETER_ADDR");
         command
-    } else {
-        std::process::Command::new(common::GREETER)
     };
+    // The binary must be reachable by the unprivileged user (a checkout under a private home
+    // directory is not).
+    let mut version = unprivileged();
+    version.arg("--version");
+    if run(version).code != Some(0) {
+        eprintln!(
+            "skipped: the unprivileged user cannot run {}",
+            common::GREETER
+        );
+        return;
+    }
+    let mut command = unprivileged();
     command.args(["serve", "--addr", &format!("127.0.0.1:{port}")]);
     let out = run(command);
     assert_eq!(out.code, Some(1), "{out:?}");
