@@ -55,7 +55,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__hello)
-            opts="-a -t -o -n -c -q -H -v -h -V --name --addr --timeout --output --count --duration --concurrency --quiet --stream --header --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --bidi --help --version"
+            opts="-a -t -o -n -c -q -H -v -h -V --name --addr --timeout --output --count --duration --concurrency --quiet --stream --header --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --tls --ca-cert --cert --key --server-name --insecure-skip-verify --token-file --compress --max-recv-msg-size --max-send-msg-size --keepalive-interval --keepalive-timeout --bidi --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,6 +129,46 @@ _greeter() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compress)
+                    COMPREPLY=($(compgen -W "gzip zstd" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-recv-msg-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-send-msg-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -193,7 +233,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__serve)
-            opts="-a -h -V --addr --workers --grace-period --no-reflection --stream-count --stream-interval --metrics-addr --access-log --log-format --log-level --help --version"
+            opts="-a -h -V --addr --workers --grace-period --no-reflection --stream-count --stream-interval --unix-mode --tls-cert --tls-key --tls-client-ca --auth-token-file --max-recv-msg-size --max-send-msg-size --max-concurrent-streams --keepalive-interval --keepalive-timeout --max-connection-idle --max-connection-age --max-connection-age-grace --metrics-addr --access-log --log-format --log-level --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,6 +260,58 @@ _greeter() {
                     return 0
                     ;;
                 --stream-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-client-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-recv-msg-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-send-msg-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-concurrent-streams)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalive-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connection-idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connection-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connection-age-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,19 @@ complete -c greeter -n "__fish_greeter_using_subcommand serve" -l workers -d 'Wo
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l grace-period -d 'How long calls in flight may take to finish after SIGINT or SIGTERM' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l stream-count -d 'How many replies SayHelloStreamReply sends, each "Hello " + name' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l stream-interval -d 'The pause between two replies of SayHelloStreamReply (the first is sent at once)' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l unix-mode -d 'Permissions of the Unix socket file, in octal (e.g. 0660) [default: from the umask]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l tls-cert -d 'Serve TLS with this certificate chain (PEM); needs --tls-key' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l tls-key -d 'The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l tls-client-ca -d 'Require client certificates signed by these CAs (PEM): mutual TLS' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l auth-token-file -d 'Require `authorization: Bearer <token>` on Greeter calls, the token read from FILE' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-recv-msg-size -d 'The largest request message accepted, e.g. `4MiB`, `512KiB` or bytes' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-send-msg-size -d 'The largest response message sent; a larger one fails the call with RESOURCE_EXHAUSTED' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-concurrent-streams -d 'How many calls one connection may have in flight at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l keepalive-interval -d 'Send an HTTP/2 PING on each connection this often, to find dead clients' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l keepalive-timeout -d 'How long to wait for the answer to a keepalive PING before closing the connection' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connection-idle -d 'Close a connection that has had no call in flight for this long [default: never]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connection-age -d 'Ask a client to reconnect once its connection is this old [default: never]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connection-age-grace -d 'How long calls in flight may go on after --max-connection-age before the connection is closed [default: until they finish]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l metrics-addr -d 'Serve Prometheus metrics over HTTP at ADDR, path /metrics' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line, fields at the top level'"
@@ -54,10 +67,23 @@ complete -c greeter -n "__fish_greeter_using_subcommand hello" -s H -l header -d
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l connect-timeout -d 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l retries -d 'Retry a call that failed with UNAVAILABLE up to N times' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l retry-backoff -d 'The pause before the first retry; each next one doubles, up to 5s, with jitter' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l ca-cert -d 'Trust the server certificates these CAs signed (PEM) [default: the system\'s CAs]' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l cert -d 'Present this client certificate chain (PEM), for a server that requires mutual TLS' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l key -d 'The private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l server-name -d 'The name the server\'s certificate must carry, and the TLS SNI [default: the host of --addr]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l token-file -d 'Send `authorization: Bearer <token>`, the token read from FILE' -r -F
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l compress -d 'Compress requests with this encoding (the server must accept it)' -r -f -a "gzip\t''
+zstd\t''"
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-recv-msg-size -d 'The largest reply message accepted, e.g. `4MiB`, `512KiB` or bytes; a larger one fails with RESOURCE_EXHAUSTED' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-send-msg-size -d 'The largest request message sent; a larger one fails with RESOURCE_EXHAUSTED before it is sent' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l keepalive-interval -d 'Send an HTTP/2 PING this often while connected [default: never]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l keepalive-timeout -d 'How long to wait for the answer to a keepalive PING before the connection counts as broken (UNAVAILABLE)' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s q -l quiet -d 'With --count or --duration, print no replies: only the summary'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l stream -d 'Call SayHelloStreamReply instead: print each reply as it arrives'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l wait-for-ready -d 'Keep trying to connect until the deadline, instead of failing at once'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s v -l verbose -d 'Say on stderr what happens: each retry and connection attempt with its reason, and the response\'s headers and trailers (`< name: value`)'
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l tls -d 'Speak TLS to the server, as an `https://` --addr does'
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l insecure-skip-verify -d 'Do not check the server\'s certificate at all (a warning says so on stderr)'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l bidi -d 'Call SayHelloBidiStream instead: each line of stdin is a name'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s V -l version -d 'Print version'

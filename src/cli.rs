@@ -6,6 +6,7 @@
 //! are kept as strings here and validated in `main.rs`, which reports them as usage errors.
 
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -13,11 +14,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const EXIT_CODES: &str = "\
 Exit codes (grpcurl's scheme):
   0     success (serve: clean shutdown after SIGINT or SIGTERM)
-  1     a failure that is not a gRPC status (address in use, I/O)
+  1     a failure that is not a gRPC status (unreadable TLS or token file,
+        address in use, I/O)
   2     usage error (bad flag, bad address, bad duration)
   64+N  the call ended with gRPC status N, for example:
           68  DEADLINE_EXCEEDED  no reply within --timeout
           76  UNIMPLEMENTED      the server lacks the method
+          72  RESOURCE_EXHAUSTED a message over a size limit
           78  UNAVAILABLE        could not connect
           80  UNAUTHENTICATED    missing or wrong credentials
   130, 143  serve: a second SIGINT or SIGTERM ended the drain";
@@ -163,6 +166,155 @@ pub struct ServeArgs {
         value_parser = humantime::parse_duration
     )]
     pub stream_interval: Duration,
+
+    /// Permissions of the Unix socket file, in octal (e.g. 0660) [default: from the umask].
+    ///
+    /// Connecting needs write permission on the socket file: 0600 admits only this user, 0660
+    /// also the file's group. Only with a `unix:` --addr.
+    #[arg(
+        long,
+        env = "GREETER_UNIX_MODE",
+        value_name = "MODE",
+        value_parser = parse_mode
+    )]
+    pub unix_mode: Option<u32>,
+
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    ///
+    /// The server then speaks only TLS (HTTP/2 negotiated by ALPN, TLS 1.2 and 1.3); a
+    /// plaintext client fails at once. The files are read once, at start.
+    #[arg(
+        long,
+        env = "GREETER_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "GREETER_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates signed by these CAs (PEM): mutual TLS.
+    ///
+    /// A client without a certificate, or with one these CAs did not sign, is refused during
+    /// the handshake. Needs --tls-cert and --tls-key.
+    #[arg(
+        long,
+        env = "GREETER_TLS_CLIENT_CA",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// Require `authorization: Bearer <token>` on Greeter calls, the token read from FILE.
+    ///
+    /// Without it, or with another token, a call fails with UNAUTHENTICATED. The token may
+    /// also come from GREETER_AUTH_TOKEN (the token itself; this flag wins). Health and
+    /// reflection stay open, so probes and tools work without it. The file's surrounding
+    /// whitespace is ignored; the token is compared in constant time and never logged.
+    #[arg(long, env = "GREETER_AUTH_TOKEN_FILE", value_name = "FILE")]
+    pub auth_token_file: Option<PathBuf>,
+
+    /// The largest request message accepted, e.g. `4MiB`, `512KiB` or bytes.
+    ///
+    /// A larger one fails with RESOURCE_EXHAUSTED as soon as its length prefix arrives,
+    /// without being read.
+    #[arg(
+        long,
+        env = "GREETER_MAX_RECV_MSG_SIZE",
+        value_name = "SIZE",
+        default_value = "4MiB",
+        value_parser = parse_size
+    )]
+    pub max_recv_msg_size: usize,
+
+    /// The largest response message sent; a larger one fails the call with RESOURCE_EXHAUSTED.
+    #[arg(
+        long,
+        env = "GREETER_MAX_SEND_MSG_SIZE",
+        value_name = "SIZE",
+        default_value = "4MiB",
+        value_parser = parse_size
+    )]
+    pub max_send_msg_size: usize,
+
+    /// How many calls one connection may have in flight at once (HTTP/2
+    /// SETTINGS_MAX_CONCURRENT_STREAMS).
+    ///
+    /// Clients queue calls beyond it; a client that ignores the setting gets the extra
+    /// streams refused (REFUSED_STREAM, which gRPC clients report as UNAVAILABLE).
+    #[arg(
+        long,
+        env = "GREETER_MAX_CONCURRENT_STREAMS",
+        value_name = "N",
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_concurrent_streams: u32,
+
+    /// Send an HTTP/2 PING on each connection this often, to find dead clients.
+    ///
+    /// `0s` turns the pings off. A client that does not answer within --keepalive-timeout is
+    /// disconnected.
+    #[arg(
+        long,
+        env = "GREETER_KEEPALIVE_INTERVAL",
+        value_name = "DURATION",
+        default_value = "2h",
+        value_parser = humantime::parse_duration
+    )]
+    pub keepalive_interval: Duration,
+
+    /// How long to wait for the answer to a keepalive PING before closing the connection.
+    #[arg(
+        long,
+        env = "GREETER_KEEPALIVE_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "20s",
+        value_parser = parse_duration
+    )]
+    pub keepalive_timeout: Duration,
+
+    /// Close a connection that has had no call in flight for this long [default: never].
+    ///
+    /// The client is told with an HTTP/2 GOAWAY and reconnects when it next calls.
+    #[arg(
+        long,
+        env = "GREETER_MAX_CONNECTION_IDLE",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub max_connection_idle: Option<Duration>,
+
+    /// Ask a client to reconnect once its connection is this old [default: never].
+    ///
+    /// After an HTTP/2 GOAWAY the client opens a new connection for new calls, which a load
+    /// balancer may send to another replica: long-lived clients rebalance as replicas come
+    /// and go. Calls in flight may finish within --max-connection-age-grace.
+    #[arg(
+        long,
+        env = "GREETER_MAX_CONNECTION_AGE",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub max_connection_age: Option<Duration>,
+
+    /// How long calls in flight may go on after --max-connection-age before the connection
+    /// is closed [default: until they finish].
+    #[arg(
+        long,
+        env = "GREETER_MAX_CONNECTION_AGE_GRACE",
+        value_name = "DURATION",
+        requires = "max_connection_age",
+        value_parser = humantime::parse_duration
+    )]
+    pub max_connection_age_grace: Option<Duration>,
 
     /// Serve Prometheus metrics over HTTP at ADDR, path /metrics.
     ///
@@ -363,6 +515,102 @@ pub struct HelloArgs {
     #[arg(short, long, env = "GREETER_VERBOSE")]
     pub verbose: bool,
 
+    /// Speak TLS to the server, as an `https://` --addr does.
+    ///
+    /// The server's certificate is checked against --ca-cert, or the system's CAs, and its
+    /// name against the host of --addr (or --server-name).
+    #[arg(long, env = "GREETER_TLS")]
+    pub tls: bool,
+
+    /// Trust the server certificates these CAs signed (PEM) [default: the system's CAs].
+    ///
+    /// Implies --tls.
+    #[arg(long, env = "GREETER_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Present this client certificate chain (PEM), for a server that requires mutual TLS.
+    ///
+    /// Needs --key; implies --tls.
+    #[arg(long, env = "GREETER_CERT", value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "GREETER_KEY", value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// The name the server's certificate must carry, and the TLS SNI [default: the host of
+    /// --addr].
+    ///
+    /// For a server reached by IP address or through a tunnel. Implies --tls.
+    #[arg(long, env = "GREETER_SERVER_NAME", value_name = "NAME")]
+    pub server_name: Option<String>,
+
+    /// Do not check the server's certificate at all (a warning says so on stderr).
+    ///
+    /// The connection is encrypted but anyone in the middle can read it: for a quick test
+    /// against a self-signed server only. Implies --tls.
+    #[arg(long, env = "GREETER_INSECURE_SKIP_VERIFY")]
+    pub insecure_skip_verify: bool,
+
+    /// Send `authorization: Bearer <token>`, the token read from FILE.
+    ///
+    /// The token may also come from GREETER_TOKEN (the token itself; this flag wins), never
+    /// from the command line, so it stays out of `ps` and shell history. It is never printed,
+    /// not even with -v.
+    #[arg(long, env = "GREETER_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Compress requests with this encoding (the server must accept it).
+    ///
+    /// Replies are then accepted compressed with gzip or zstd too.
+    #[arg(long, env = "GREETER_COMPRESS", value_name = "ENCODING", value_enum)]
+    pub compress: Option<Compression>,
+
+    /// The largest reply message accepted, e.g. `4MiB`, `512KiB` or bytes; a larger one fails
+    /// with RESOURCE_EXHAUSTED.
+    #[arg(
+        long,
+        env = "GREETER_MAX_RECV_MSG_SIZE",
+        value_name = "SIZE",
+        default_value = "4MiB",
+        value_parser = parse_size
+    )]
+    pub max_recv_msg_size: usize,
+
+    /// The largest request message sent; a larger one fails with RESOURCE_EXHAUSTED before it
+    /// is sent.
+    #[arg(
+        long,
+        env = "GREETER_MAX_SEND_MSG_SIZE",
+        value_name = "SIZE",
+        default_value = "4MiB",
+        value_parser = parse_size
+    )]
+    pub max_send_msg_size: usize,
+
+    /// Send an HTTP/2 PING this often while connected [default: never].
+    ///
+    /// Keeps long --duration runs and streams alive through proxies that drop quiet
+    /// connections, and finds a dead server sooner than TCP would.
+    #[arg(
+        long,
+        env = "GREETER_KEEPALIVE_INTERVAL",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub keepalive_interval: Option<Duration>,
+
+    /// How long to wait for the answer to a keepalive PING before the connection counts as
+    /// broken (UNAVAILABLE).
+    #[arg(
+        long,
+        env = "GREETER_KEEPALIVE_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "20s",
+        value_parser = parse_duration
+    )]
+    pub keepalive_timeout: Duration,
+
     /// Call SayHelloBidiStream instead: each line of stdin is a name.
     ///
     /// Each reply is printed as it arrives, until stdin ends. The --timeout deadline covers
@@ -386,5 +634,52 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Ok(duration) if duration.is_zero() => Err("the duration must be more than zero".into()),
         Ok(duration) => Ok(duration),
         Err(err) => Err(format!("{err} (examples: 500ms, 1s, 2m)")),
+    }
+}
+
+
+/// A request or reply compression that both ends can speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+}
+
+/// A size in bytes: a plain number, or with a binary suffix (`512KiB`, `4MiB`, `1GiB`).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}': write bytes, or KiB, MiB or GiB (e.g. 4MiB)"
+            ));
+        }
+    };
+    let number: usize = digits
+        .parse()
+        .map_err(|_| "expected a number of bytes, e.g. 4194304 or 4MiB".to_owned())?;
+    let size = number
+        .checked_mul(1 << shift)
+        .filter(|&size| size <= u32::MAX as usize)
+        .ok_or_else(|| "too large: at most 4GiB".to_owned())?;
+    if size == 0 {
+        return Err("the size must be more than zero".into());
+    }
+    Ok(size)
+}
+
+/// File permissions in octal, as chmod takes them (`660`, `0660`).
+fn parse_mode(text: &str) -> Result<u32, String> {
+    match u32::from_str_radix(text, 8) {
+        Ok(mode) if mode <= 0o777 => Ok(mode),
+        _ => Err("expected octal permissions from 0 to 0777, e.g. 0660".into()),
     }
 }
