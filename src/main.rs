@@ -68,7 +68,38 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     &format!("{err:#}: see --log-level in --help"),
                 );
             }
+            let auth = server::BearerAuth::from_sources(
+                args.auth_token_file.as_deref(),
+                std::env::var("GREETER_AUTH_TOKEN").ok(),
+            )?;
+            if args.unix_mode.is_some() && !matches!(addr, address::ListenAddr::Unix(_)) {
+                usage_error(
+                    "serve",
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--unix-mode applies to a Unix socket: use it with --addr unix:PATH",
+                );
+            }
             server::run(server::Config {
+                unix_mode: args.unix_mode,
+                tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| server::TlsFiles {
+                    cert,
+                    key,
+                    client_ca: args.tls_client_ca,
+                }),
+                auth,
+                limits: server::MessageLimits {
+                    max_recv: args.max_recv_msg_size,
+                    max_send: args.max_send_msg_size,
+                },
+                lifecycle: server::Lifecycle {
+                    keepalive_interval: Some(args.keepalive_interval)
+                        .filter(|interval| !interval.is_zero()),
+                    keepalive_timeout: args.keepalive_timeout,
+                    max_concurrent_streams: args.max_concurrent_streams,
+                    max_idle: args.max_connection_idle,
+                    max_age: args.max_connection_age,
+                    age_grace: args.max_connection_age_grace,
+                },
                 addr,
                 workers: args.workers,
                 grace_period: args.grace_period,

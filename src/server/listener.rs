@@ -6,7 +6,7 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
@@ -25,15 +25,15 @@ pub enum Bound {
     Unix(UnixListener, SocketFile),
 }
 
-/// Binds `addr` and starts listening.
-pub fn bind(addr: &ListenAddr) -> Result<Bound> {
+/// Binds `addr` and starts listening; a Unix socket file gets `unix_mode` if given.
+pub fn bind(addr: &ListenAddr, unix_mode: Option<u32>) -> Result<Bound> {
     let bound = match addr {
         ListenAddr::AllInterfaces { port } => bind_all_interfaces(*port).map(Bound::Tcp),
         ListenAddr::Host { host, port } => {
             let socket_addr = resolve(host, *port)?;
             bind_tcp(socket_addr, false).map(Bound::Tcp)
         }
-        ListenAddr::Unix(path) => return bind_unix(path),
+        ListenAddr::Unix(path) => return bind_unix(path, unix_mode),
     };
     bound.map_err(|err| bind_error(addr, &err))
 }
@@ -117,7 +117,7 @@ impl Drop for SocketFile {
 
 /// Binds a Unix socket. A socket file left by a dead server is replaced; one a live server
 /// answers on, or a file that is not a socket, is an error.
-fn bind_unix(path: &Path) -> Result<Bound> {
+fn bind_unix(path: &Path, mode: Option<u32>) -> Result<Bound> {
     let shown = format!("unix:{}", path.display());
     if let Ok(metadata) = std::fs::symlink_metadata(path) {
         if !metadata.file_type().is_socket() {
@@ -142,6 +142,16 @@ fn bind_unix(path: &Path) -> Result<Bound> {
     }
     let listener = UnixListener::bind(path).map_err(|err| bind_error(&shown, &err))?;
     let file = SocketFile(path.to_owned());
+    if let Some(mode) = mode {
+        // Between bind and this, the file has the umask's permissions: at most as open as asked
+        // for under the usual umask (022 or stricter), never wider.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|err| {
+            eyre!(
+                "could not set the permissions of {shown} to {mode:04o}: {}",
+                describe_io(&err)
+            )
+        })?;
+    }
     listener
         .set_nonblocking(true)
         .map_err(|err| bind_error(&shown, &err))?;

@@ -1,5 +1,8 @@
 //! `greeter serve`: bind, announce readiness, serve on every worker, drain on a signal.
 
+mod auth;
+mod conformance;
+mod connection;
 mod counted;
 mod greeter;
 mod health;
@@ -8,7 +11,13 @@ mod metrics;
 mod observe;
 mod services;
 mod shutdown;
+mod tls;
 pub mod workers;
+
+pub use auth::BearerAuth;
+pub use connection::Lifecycle;
+pub use services::MessageLimits;
+pub use tls::TlsFiles;
 
 use std::io::Write;
 use std::num::NonZeroUsize;
@@ -34,13 +43,21 @@ pub struct Config {
     pub stream_interval: Duration,
     /// Where to serve Prometheus metrics; none, no metrics are kept.
     pub metrics_addr: Option<ListenAddr>,
+    /// Permissions of a Unix socket file.
+    pub unix_mode: Option<u32>,
+    pub tls: Option<TlsFiles>,
+    pub auth: BearerAuth,
+    pub limits: MessageLimits,
+    pub lifecycle: Lifecycle,
 }
 
 pub fn run(config: Config) -> Result<()> {
-    let bound = listener::bind(&config.addr)?;
+    // Read every file before binding: a typo in a path must not leave a socket behind.
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let bound = listener::bind(&config.addr, config.unix_mode)?;
     let metrics_listener = match &config.metrics_addr {
         None => None,
-        Some(addr) => match listener::bind(addr)? {
+        Some(addr) => match listener::bind(addr, None)? {
             Bound::Tcp(listener) => Some(listener),
             Bound::Unix(..) => unreachable!("main refuses a Unix socket for --metrics-addr"),
         },
@@ -55,6 +72,10 @@ pub fn run(config: Config) -> Result<()> {
             stream_interval: config.stream_interval,
         },
         reflection: config.reflection,
+        auth: config.auth,
+        limits: config.limits,
+        lifecycle: config.lifecycle,
+        tls: tls.map(std::sync::Arc::new),
     };
     let plan = Plan {
         workers,
@@ -107,7 +128,7 @@ impl Plan {
             None => (None, None),
         };
         let (pool, first_share) =
-            Pool::start(workers, services, worker_metrics.as_deref(), &shutdown)?;
+            Pool::start(workers, &services, worker_metrics.as_deref(), &shutdown)?;
         let exporting = async {
             match (metrics_listener, registry) {
                 (Some(listener), Some(registry)) => {
@@ -119,11 +140,21 @@ impl Plan {
         };
         announce_readiness(local);
         tracing::info!(
-            "serving helloworld.Greeter, health{} on {local} with {workers} worker{}",
+            "serving helloworld.Greeter{}, health{} on {local} over {} with {workers} worker{}",
+            if services.auth.required() {
+                " (token required)"
+            } else {
+                ""
+            },
             if services.reflection {
                 ", reflection"
             } else {
                 ""
+            },
+            if services.tls.is_some() {
+                "TLS"
+            } else {
+                "plaintext"
             },
             if workers == 1 { "" } else { "s" }
         );

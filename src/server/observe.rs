@@ -11,7 +11,7 @@ use std::time::Instant;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame};
 use tonic::Code;
-use tonic::transport::server::{TcpConnectInfo, UdsConnectInfo};
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo, UdsConnectInfo};
 use tower::{Layer, Service};
 
 use super::metrics::{WorkerMetrics, method_label};
@@ -115,13 +115,17 @@ impl Call {
 
 fn peer<B>(request: &Request<B>) -> String {
     let extensions = request.extensions();
-    if let Some(addr) = extensions
-        .get::<TcpConnectInfo>()
-        .and_then(TcpConnectInfo::remote_addr)
-    {
+    let tcp = extensions.get::<TcpConnectInfo>().or_else(|| {
+        extensions
+            .get::<TlsConnectInfo<TcpConnectInfo>>()
+            .map(TlsConnectInfo::get_ref)
+    });
+    if let Some(addr) = tcp.and_then(TcpConnectInfo::remote_addr) {
         return addr.to_string();
     }
-    if extensions.get::<UdsConnectInfo>().is_some() {
+    if extensions.get::<UdsConnectInfo>().is_some()
+        || extensions.get::<TlsConnectInfo<UdsConnectInfo>>().is_some()
+    {
         return "unix".to_owned();
     }
     "unknown".to_owned()

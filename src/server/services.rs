@@ -1,70 +1,156 @@
-//! What every worker serves on its connections: the Greeter, health, reflection, and the access
-//! log around them all.
+//! What every worker serves on its connections: the Greeter (behind the token check, when
+//! there is one), health and reflection, with the message limits and compression, and the
+//! layers around them all (access log and metrics, deadlines and status fixes).
 
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::sync::Arc;
+
+use color_eyre::eyre::{Result, WrapErr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
-use tokio_stream::Stream;
-use tonic::transport::Server;
+use tokio_rustls::TlsAcceptor;
+use tonic::codec::CompressionEncoding;
+use tonic::service::Routes;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::Connected;
+use tower::{ServiceBuilder, ServiceExt as _};
 
+use super::auth::BearerAuth;
+use super::conformance::ConformanceLayer;
+use super::connection::{self, Lifecycle};
 use super::greeter::Greeter;
 use super::health::HealthService;
 use super::metrics::WorkerMetrics;
 use super::observe::ObserveLayer;
-use super::shutdown;
+use super::tls;
 use crate::proto;
 use crate::proto::greeter_server::GreeterServer;
 use crate::proto::health::health_server::HealthServer;
 
-/// The service set, the same on every worker.
+/// The largest messages accepted and sent.
 #[derive(Debug, Clone, Copy)]
+pub struct MessageLimits {
+    pub max_recv: usize,
+    pub max_send: usize,
+}
+
+/// The service set and how connections are served, the same on every worker.
+#[derive(Clone)]
 pub struct Services {
     pub greeter: Greeter,
     /// Serve grpc.reflection.v1 and v1alpha (old grpcurl, evans and Postman speak only v1alpha).
     pub reflection: bool,
+    pub auth: BearerAuth,
+    pub limits: MessageLimits,
+    pub lifecycle: Lifecycle,
+    /// Speak TLS on every connection.
+    pub tls: Option<Arc<TlsAcceptor>>,
+}
+
+/// Both encodings tonic can speak, accepted on requests and used for replies (when the
+/// request used it: see `conformance`).
+const ENCODINGS: [CompressionEncoding; 2] = [CompressionEncoding::Gzip, CompressionEncoding::Zstd];
+
+/// Applies the limits and encodings to a generated tonic server type, which all have the same
+/// builder methods but share no trait.
+macro_rules! configured {
+    ($server:expr, $limits:expr) => {{
+        let mut server = $server
+            .max_decoding_message_size($limits.max_recv)
+            .max_encoding_message_size($limits.max_send);
+        for encoding in ENCODINGS {
+            server = server
+                .accept_compressed(encoding)
+                .send_compressed(encoding);
+        }
+        server
+    }};
 }
 
 impl Services {
-    /// Serves `connections` until shutdown is asked for, then drains them; counts the calls in
-    /// `metrics` if there are any.
-    pub async fn serve<IO>(
-        self,
-        connections: impl Stream<Item = std::io::Result<IO>>,
-        metrics: Option<WorkerMetrics>,
-        shutdown: watch::Receiver<bool>,
-    ) -> Result<()>
-    where
-        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
-    {
-        let (reflection_v1, reflection_v1alpha) = if self.reflection {
+    /// Every service of the server, routed by path; unknown paths get UNIMPLEMENTED.
+    fn routes(&self, shutdown: &watch::Receiver<bool>) -> Result<Routes> {
+        let greeter = configured!(GreeterServer::new(self.greeter), self.limits);
+        let health = configured!(
+            HealthServer::new(HealthService::new(shutdown.clone())),
+            self.limits
+        );
+        let mut routes = Routes::new(InterceptedService::new(greeter, self.auth.clone()))
+            .add_service(health);
+        if self.reflection {
             let builder = || {
                 tonic_reflection::server::Builder::configure()
                     .register_encoded_file_descriptor_set(proto::DESCRIPTOR_SET)
             };
-            (
-                Some(
-                    builder()
-                        .build_v1()
-                        .wrap_err("could not set up reflection v1")?,
-                ),
-                Some(
-                    builder()
-                        .build_v1alpha()
-                        .wrap_err("could not set up reflection v1alpha")?,
-                ),
-            )
-        } else {
-            (None, None)
-        };
-        Server::builder()
-            .layer(ObserveLayer { metrics })
-            .add_service(GreeterServer::new(self.greeter))
-            .add_service(HealthServer::new(HealthService::new(shutdown.clone())))
-            .add_optional_service(reflection_v1)
-            .add_optional_service(reflection_v1alpha)
-            .serve_with_incoming_shutdown(connections, shutdown::requested(shutdown))
-            .await
-            .map_err(|err| eyre!("serving failed: {err}"))
+            let v1 = builder()
+                .build_v1()
+                .wrap_err("could not set up reflection v1")?;
+            let v1alpha = builder()
+                .build_v1alpha()
+                .wrap_err("could not set up reflection v1alpha")?;
+            routes = routes
+                .add_service(configured!(v1, self.limits))
+                .add_service(configured!(v1alpha, self.limits));
+        }
+        Ok(routes.prepare())
+    }
+
+    /// What a worker needs to serve its connections.
+    pub fn for_worker(
+        &self,
+        metrics: Option<WorkerMetrics>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<WorkerServices> {
+        Ok(WorkerServices {
+            routes: self.routes(shutdown)?,
+            observe: ObserveLayer { metrics },
+            http2: Arc::new(self.lifecycle.http2()),
+            lifecycle: self.lifecycle,
+            tls: self.tls.clone(),
+        })
+    }
+}
+
+/// One worker's copy of the services, cloned into each connection's task.
+#[derive(Clone)]
+pub struct WorkerServices {
+    routes: Routes,
+    observe: ObserveLayer,
+    http2: Arc<hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor>>,
+    lifecycle: Lifecycle,
+    tls: Option<Arc<TlsAcceptor>>,
+}
+
+impl WorkerServices {
+    /// Serves one accepted connection to its end: the TLS handshake if the server speaks TLS,
+    /// then HTTP/2 until the client leaves, the connection's time is up, or shutdown.
+    pub async fn serve_connection<IO>(self, io: IO, peer: String, shutdown: watch::Receiver<bool>)
+    where
+        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    {
+        match self.tls.clone() {
+            None => self.serve_http2(io, shutdown).await,
+            Some(acceptor) => {
+                if let Some(stream) = tls::handshake(&acceptor, io, &peer).await {
+                    self.serve_http2(stream, shutdown).await;
+                }
+            }
+        }
+    }
+
+    async fn serve_http2<IO>(self, io: IO, shutdown: watch::Receiver<bool>)
+    where
+        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    {
+        // Where handlers and the access log find the peer, as tonic's own server puts it.
+        let connect_info = io.connect_info();
+        let service = ServiceBuilder::new()
+            .layer(self.observe)
+            .layer(ConformanceLayer)
+            .service(self.routes)
+            .map_request(move |mut request: http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(connect_info.clone());
+                request
+            });
+        connection::serve(io, service, &self.http2, self.lifecycle, shutdown).await;
     }
 }

@@ -56,9 +56,3 @@ impl Signals {
         }
     }
 }
-
-/// What a worker waits on: resolves once shutdown has been asked for.
-pub async fn requested(mut shutdown: watch::Receiver<bool>) {
-    // An error means the sender is gone, which only happens when the process is ending anyway.
-    let _ = shutdown.wait_for(|&stop| stop).await;
-}

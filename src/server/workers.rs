@@ -14,8 +14,6 @@ use std::thread;
 use color_eyre::eyre::{Result, WrapErr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
-use tokio_stream::StreamExt as _;
-use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::transport::server::Connected;
 
 use super::counted::Counted;
@@ -35,6 +33,9 @@ pub trait Adopt: Send + 'static {
     type Io: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static;
 
     fn adopt(self) -> io::Result<Self::Io>;
+
+    /// Who is on the other end, for the logs.
+    fn peer(&self) -> String;
 }
 
 impl Accept for tokio::net::TcpListener {
@@ -56,6 +57,11 @@ impl Adopt for std::net::TcpStream {
         stream.set_nodelay(true)?;
         Ok(stream)
     }
+
+    fn peer(&self) -> String {
+        self.peer_addr()
+            .map_or_else(|_| "unknown".to_owned(), |addr| addr.to_string())
+    }
 }
 
 impl Accept for tokio::net::UnixListener {
@@ -72,6 +78,10 @@ impl Adopt for std::os::unix::net::UnixStream {
 
     fn adopt(self) -> io::Result<Self::Io> {
         tokio::net::UnixStream::from_std(self)
+    }
+
+    fn peer(&self) -> String {
+        "unix".to_owned()
     }
 }
 
@@ -96,7 +106,7 @@ impl<C: Adopt> Pool<C> {
     /// `metrics`, when there are any, has one entry per worker.
     pub fn start(
         count: usize,
-        services: Services,
+        services: &Services,
         metrics: Option<&[WorkerMetrics]>,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<(Self, mpsc::UnboundedReceiver<C>)> {
@@ -109,6 +119,7 @@ impl<C: Adopt> Pool<C> {
             let shutdown = shutdown.clone();
             let finished_tx = finished_tx.clone();
             let metrics = metrics.map(|all| all[index].clone());
+            let services = services.clone();
             thread::Builder::new()
                 .name(format!("greeter-worker-{index}"))
                 .spawn(move || {
@@ -179,15 +190,43 @@ async fn backoff_after(err: &io::Error) {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
 }
 
-/// Serves every connection handed to this worker until shutdown, then drains them.
+/// Serves every connection handed to this worker until shutdown, then waits for them to
+/// drain (each gets a graceful GOAWAY; the grace period is enforced by the caller).
 pub async fn serve_connections<C: Adopt>(
-    connections: mpsc::UnboundedReceiver<C>,
+    mut connections: mpsc::UnboundedReceiver<C>,
     services: Services,
     metrics: Option<WorkerMetrics>,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let counted = metrics.clone();
-    let incoming = UnboundedReceiverStream::new(connections)
-        .map(move |conn| Ok(Counted::new(conn.adopt()?, counted.clone())));
-    services.serve(incoming, metrics, shutdown).await
+    let worker = services.for_worker(metrics.clone(), &shutdown)?;
+    // Each connection's task holds a sender; when all are gone, every connection is closed.
+    let (open, mut all_closed) = mpsc::channel::<()>(1);
+    loop {
+        let conn = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|&stop| stop) => break,
+            conn = connections.recv() => match conn {
+                Some(conn) => conn,
+                None => break,
+            },
+        };
+        let peer = conn.peer();
+        let io = match conn.adopt() {
+            Ok(io) => Counted::new(io, metrics.clone()),
+            Err(err) => {
+                tracing::warn!("could not take over the connection from {peer}: {err}");
+                continue;
+            }
+        };
+        let worker = worker.clone();
+        let shutdown = shutdown.clone();
+        let open = open.clone();
+        tokio::spawn(async move {
+            worker.serve_connection(io, peer, shutdown).await;
+            drop(open);
+        });
+    }
+    drop(open);
+    let _ = all_closed.recv().await;
+    Ok(())
 }

@@ -1,0 +1,148 @@
+//! Bearer-token authentication for the Greeter (`--auth-token-file`, `GREETER_AUTH_TOKEN`).
+//!
+//! Only the Greeter is guarded: health and reflection stay open, so Kubernetes probes,
+//! grpc_health_probe and grpcurl work without the secret.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use color_eyre::eyre::{Result, eyre};
+use subtle::ConstantTimeEq as _;
+use tonic::service::Interceptor;
+use tonic::{Request, Status};
+
+/// The token a call must carry, if any.
+#[derive(Clone, Default)]
+pub struct BearerAuth {
+    token: Option<Arc<[u8]>>,
+}
+
+impl std::fmt::Debug for BearerAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token itself, not even in a debug dump.
+        f.debug_struct("BearerAuth")
+            .field("required", &self.token.is_some())
+            .finish()
+    }
+}
+
+impl BearerAuth {
+    /// No token required.
+    pub fn open() -> Self {
+        BearerAuth::default()
+    }
+
+    /// The token from `file`, else from the `GREETER_AUTH_TOKEN` value `env_token`, else none.
+    pub fn from_sources(file: Option<&Path>, env_token: Option<String>) -> Result<Self> {
+        let token = match (file, env_token) {
+            (Some(file), _) => {
+                let text = std::fs::read_to_string(file).map_err(|err| {
+                    eyre!(
+                        "could not read the auth token from {}: {}",
+                        file.display(),
+                        crate::report::describe_io(&err)
+                    )
+                })?;
+                checked(text.trim(), &format!("{}", file.display()))?.into()
+            }
+            (None, Some(text)) => checked(text.trim(), "GREETER_AUTH_TOKEN")?.into(),
+            (None, None) => return Ok(BearerAuth::open()),
+        };
+        let token: Arc<[u8]> = token;
+        Ok(BearerAuth { token: Some(token) })
+    }
+
+    pub fn required(&self) -> bool {
+        self.token.is_some()
+    }
+}
+
+/// A token must be non-empty and fit in an HTTP header value, or no client could ever send it.
+fn checked<'a>(token: &'a str, source: &str) -> Result<&'a [u8]> {
+    if token.is_empty() {
+        return Err(eyre!(
+            "the auth token in {source} is empty: put the token there, or leave auth off"
+        ));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(eyre!(
+            "the auth token in {source} has spaces or characters a header cannot carry: use \
+             printable ASCII only"
+        ));
+    }
+    Ok(token.as_bytes())
+}
+
+impl Interceptor for BearerAuth {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Some(expected) = &self.token else {
+            return Ok(request);
+        };
+        let Some(value) = request.metadata().get("authorization") else {
+            return Err(Status::unauthenticated(
+                "this server requires a token: send `authorization: Bearer <token>`",
+            ));
+        };
+        let given = value
+            .as_bytes()
+            .split_at_checked(7)
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case(b"bearer "))
+            .map(|(_, token)| token);
+        match given {
+            Some(token) if bool::from(token.ct_eq(expected)) => Ok(request),
+            Some(_) => Err(Status::unauthenticated("the bearer token is not valid")),
+            None => Err(Status::unauthenticated(
+                "the authorization header is not `Bearer <token>`",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(auth: &BearerAuth, header: Option<&str>) -> Result<(), tonic::Code> {
+        let mut request = Request::new(());
+        if let Some(value) = header {
+            request
+                .metadata_mut()
+                .insert("authorization", value.parse().unwrap());
+        }
+        auth.clone()
+            .call(request)
+            .map(drop)
+            .map_err(|status| status.code())
+    }
+
+    #[test]
+    fn only_the_right_bearer_token_passes() {
+        let auth = BearerAuth::from_sources(None, Some(" s3cret\n".into())).unwrap();
+        assert!(auth.required());
+        assert_eq!(call(&auth, Some("Bearer s3cret")), Ok(()));
+        assert_eq!(call(&auth, Some("bearer s3cret")), Ok(()));
+        let unauthenticated = Err(tonic::Code::Unauthenticated);
+        assert_eq!(call(&auth, None), unauthenticated);
+        assert_eq!(call(&auth, Some("Bearer s3cre")), unauthenticated);
+        assert_eq!(call(&auth, Some("Bearer s3cret2")), unauthenticated);
+        assert_eq!(call(&auth, Some("Basic s3cret")), unauthenticated);
+        assert_eq!(call(&auth, Some("s3cret")), unauthenticated);
+    }
+
+    #[test]
+    fn no_token_means_open() {
+        let auth = BearerAuth::from_sources(None, None).unwrap();
+        assert!(!auth.required());
+        assert_eq!(call(&auth, None), Ok(()));
+    }
+
+    #[test]
+    fn empty_or_unsendable_tokens_are_refused_and_never_shown() {
+        let empty = BearerAuth::from_sources(None, Some("  \n".into())).unwrap_err();
+        assert!(empty.to_string().contains("is empty"), "{empty}");
+        let spaced = BearerAuth::from_sources(None, Some("two words".into())).unwrap_err();
+        assert!(!spaced.to_string().contains("two words"), "{spaced}");
+        let auth = BearerAuth::from_sources(None, Some("hidden".into())).unwrap();
+        assert!(!format!("{auth:?}").contains("hidden"));
+    }
+}

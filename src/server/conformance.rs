@@ -1,0 +1,299 @@
+//! What the gRPC spec asks of a server that tonic's generated services leave out, in one layer
+//! around every service:
+//!
+//! - **Deadlines.** A request's `grpc-timeout` bounds the whole call: when it passes, the
+//!   handler is dropped (cancelled) and the call ends with DEADLINE_EXCEEDED, also in the middle
+//!   of a response stream. tonic's own timeout covers only the wait for the response headers,
+//!   and reports CANCELLED.
+//! - **Oversized messages.** tonic refuses a message over the size limit as soon as its length
+//!   prefix arrives (nothing is buffered), but names it OUT_OF_RANGE; the spec says
+//!   RESOURCE_EXHAUSTED.
+//! - **Response compression.** A reply is compressed in the encoding the request was
+//!   compressed with, as grpc-go does, and otherwise not at all: every client advertises the
+//!   encodings it could read, but greetings are far too small to be worth compressing unless
+//!   the client asks by compressing itself.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body::{Body, Frame};
+use tokio::time::{Instant, Sleep};
+use tower::{Layer, Service};
+
+const GRPC_STATUS: &str = "grpc-status";
+const GRPC_MESSAGE: &str = "grpc-message";
+const DEADLINE_EXCEEDED: HeaderValue = HeaderValue::from_static("4");
+const RESOURCE_EXHAUSTED: HeaderValue = HeaderValue::from_static("8");
+const OUT_OF_RANGE: &[u8] = b"11";
+/// What tonic's codec says of a message over the limit, either way.
+const TOO_LARGE: &str = "message length too large";
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConformanceLayer;
+
+impl<S> Layer<S> for ConformanceLayer {
+    type Service = Conformance<S>;
+
+    fn layer(&self, inner: S) -> Conformance<S> {
+        Conformance { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Conformance<S> {
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Conformance<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ConformingBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ConformingFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let deadline = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|value| parse_timeout(value.as_bytes()))
+            .map(|timeout| Instant::now() + timeout);
+        reply_in_the_request_encoding(request.headers_mut());
+        ConformingFuture {
+            inner: self.inner.call(request),
+            deadline,
+            expiry: deadline.map(tokio::time::sleep_until),
+        }
+    }
+}
+
+/// tonic compresses a reply in the first encoding the client accepts; tell it the client
+/// accepts only the one it used itself.
+fn reply_in_the_request_encoding(headers: &mut HeaderMap) {
+    match headers.get("grpc-encoding") {
+        Some(encoding) if encoding != "identity" => {
+            let encoding = encoding.clone();
+            headers.insert("grpc-accept-encoding", encoding);
+        }
+        _ => {
+            headers.remove("grpc-accept-encoding");
+        }
+    }
+}
+
+/// `grpc-timeout`: at most 8 digits and a unit (H, M, S, m, u, n), as the spec's
+/// PROTOCOL-HTTP2 has it. A malformed value is ignored, as grpc-go ignores it.
+fn parse_timeout(value: &[u8]) -> Option<Duration> {
+    let (&unit, digits) = value.split_last()?;
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let amount: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(match unit {
+        b'H' => Duration::from_secs(amount * 3600),
+        b'M' => Duration::from_secs(amount * 60),
+        b'S' => Duration::from_secs(amount),
+        b'm' => Duration::from_millis(amount),
+        b'u' => Duration::from_micros(amount),
+        b'n' => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+/// Rewrites tonic's OUT_OF_RANGE for an oversized message to RESOURCE_EXHAUSTED.
+fn fix_oversize_status(headers: &mut HeaderMap) {
+    let oversized = headers
+        .get(GRPC_STATUS)
+        .is_some_and(|status| status.as_bytes() == OUT_OF_RANGE)
+        && headers
+            .get(GRPC_MESSAGE)
+            .and_then(|message| message.to_str().ok())
+            .is_some_and(|message| message.contains(TOO_LARGE));
+    if oversized {
+        headers.insert(GRPC_STATUS, RESOURCE_EXHAUSTED);
+    }
+}
+
+fn deadline_exceeded() -> HeaderMap {
+    let mut trailers = HeaderMap::with_capacity(2);
+    trailers.insert(GRPC_STATUS, DEADLINE_EXCEEDED);
+    trailers.insert(
+        GRPC_MESSAGE,
+        HeaderValue::from_static("the deadline set by grpc-timeout passed"),
+    );
+    trailers
+}
+
+pin_project_lite::pin_project! {
+    pub struct ConformingFuture<F> {
+        #[pin]
+        inner: F,
+        deadline: Option<Instant>,
+        #[pin]
+        expiry: Option<Sleep>,
+    }
+}
+
+impl<F, B, E> Future for ConformingFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<ConformingBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(response) = this.inner.poll(cx) {
+            let mut response = response?;
+            // A trailers-only response (most errors) carries its status in the headers.
+            fix_oversize_status(response.headers_mut());
+            let deadline = *this.deadline;
+            return Poll::Ready(Ok(response.map(|body| ConformingBody::Streaming {
+                inner: body,
+                expiry: deadline.map(tokio::time::sleep_until),
+            })));
+        }
+        if let Some(expiry) = this.expiry.as_pin_mut() {
+            ready!(expiry.poll(cx));
+            // The handler is dropped with this future: that is its cancellation.
+            let mut response = Response::new(ConformingBody::Expired);
+            *response.headers_mut() = deadline_exceeded();
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/grpc"));
+            return Poll::Ready(Ok(response));
+        }
+        Poll::Pending
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that ends with DEADLINE_EXCEEDED when the deadline passes first, and
+    /// reports oversized messages as RESOURCE_EXHAUSTED.
+    #[project = ConformingBodyProj]
+    pub enum ConformingBody<B> {
+        Streaming {
+            #[pin]
+            inner: B,
+            #[pin]
+            expiry: Option<Sleep>,
+        },
+        /// The deadline passed before the handler answered: the headers said it all.
+        Expired,
+        /// The deadline passed mid-stream and its trailers are sent.
+        Ended,
+    }
+}
+
+impl<B: Body> Body for ConformingBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let ConformingBodyProj::Streaming { inner, expiry } = self.as_mut().project() else {
+            return Poll::Ready(None);
+        };
+        if let Poll::Ready(frame) = inner.poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| {
+                frame.map(|frame| match frame.into_trailers() {
+                    Ok(mut trailers) => {
+                        fix_oversize_status(&mut trailers);
+                        Frame::trailers(trailers)
+                    }
+                    Err(frame) => frame,
+                })
+            }));
+        }
+        if let Some(expiry) = expiry.as_pin_mut() {
+            ready!(expiry.poll(cx));
+            // Dropping the body drops the handler's stream: it stops working on the call.
+            self.set(ConformingBody::Ended);
+            return Poll::Ready(Some(Ok(Frame::trailers(deadline_exceeded()))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ConformingBody::Streaming { inner, .. } => inner.is_end_stream(),
+            ConformingBody::Expired | ConformingBody::Ended => true,
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            ConformingBody::Streaming { inner, .. } => inner.size_hint(),
+            ConformingBody::Expired | ConformingBody::Ended => http_body::SizeHint::with_exact(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_units() {
+        assert_eq!(parse_timeout(b"1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_timeout(b"2M"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_timeout(b"3S"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_timeout(b"250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_timeout(b"99999999u"), Some(Duration::from_micros(99_999_999)));
+        assert_eq!(parse_timeout(b"7n"), Some(Duration::from_nanos(7)));
+    }
+
+    #[test]
+    fn malformed_grpc_timeouts_are_ignored() {
+        for bad in [&b""[..], b"S", b"123456789S", b"1x", b"-1S", b"1.5S", b" 1S"] {
+            assert_eq!(parse_timeout(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn only_oversized_messages_become_resource_exhausted() {
+        let mut headers = HeaderMap::new();
+        headers.insert(GRPC_STATUS, HeaderValue::from_static("11"));
+        headers.insert(
+            GRPC_MESSAGE,
+            HeaderValue::from_static(
+                "Error, decoded message length too large: found 5 bytes, the limit is: 4 bytes",
+            ),
+        );
+        fix_oversize_status(&mut headers);
+        assert_eq!(headers[GRPC_STATUS], "8");
+
+        let mut other = HeaderMap::new();
+        other.insert(GRPC_STATUS, HeaderValue::from_static("11"));
+        other.insert(GRPC_MESSAGE, HeaderValue::from_static("index out of range"));
+        fix_oversize_status(&mut other);
+        assert_eq!(other[GRPC_STATUS], "11");
+    }
+
+    #[test]
+    fn replies_use_the_request_encoding_or_none() {
+        let mut compressed = HeaderMap::new();
+        compressed.insert("grpc-encoding", HeaderValue::from_static("zstd"));
+        compressed.insert(
+            "grpc-accept-encoding",
+            HeaderValue::from_static("gzip,zstd"),
+        );
+        reply_in_the_request_encoding(&mut compressed);
+        assert_eq!(compressed["grpc-accept-encoding"], "zstd");
+
+        let mut plain = HeaderMap::new();
+        plain.insert(
+            "grpc-accept-encoding",
+            HeaderValue::from_static("identity,deflate,gzip"),
+        );
+        reply_in_the_request_encoding(&mut plain);
+        assert!(plain.get("grpc-accept-encoding").is_none());
+    }
+}

@@ -1,0 +1,143 @@
+//! TLS for `greeter serve` (`--tls-cert`, `--tls-key`, `--tls-client-ca`): the rustls set-up,
+//! read once at start, and the handshake each worker makes on its own connections.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::server::WebPkiClientVerifier;
+use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
+
+/// A client that has not finished its handshake by then is dropped, so idle sockets cannot
+/// pile up.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where the server's TLS material is.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Require client certificates signed by these CAs.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// Reads the files and builds the acceptor every worker shares.
+pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain = certificates(&files.cert, "--tls-cert")?;
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|err| {
+        eyre!(
+            "could not read a private key from {} (--tls-key): {}",
+            files.key.display(),
+            pem_problem(&err)
+        )
+    })?;
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .wrap_err("could not set up TLS")?;
+    let builder = match &files.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let mut roots = RootCertStore::empty();
+            for ca in certificates(path, "--tls-client-ca")? {
+                roots.add(ca).map_err(|err| {
+                    eyre!("{} (--tls-client-ca) holds an unusable CA certificate: {err}", path.display())
+                })?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .map_err(|err| eyre!("could not use {} as client CAs: {err}", path.display()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder.with_single_cert(chain, key).map_err(|err| {
+        eyre!(
+            "{} and {} do not make a usable certificate and key: {err}",
+            files.cert.display(),
+            files.key.display()
+        )
+    })?;
+    // gRPC is HTTP/2 only, and grpc-go clients refuse a server that does not say so by ALPN.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+fn certificates(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let read = |err: rustls_pki_types::pem::Error| {
+        eyre!(
+            "could not read certificates from {} ({flag}): {}",
+            path.display(),
+            pem_problem(&err)
+        )
+    };
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(read)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read)?;
+    if certificates.is_empty() {
+        return Err(eyre!(
+            "{} ({flag}) holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Ok(certificates)
+}
+
+/// The PEM error in plain words; an I/O error as the OS says it.
+fn pem_problem(err: &rustls_pki_types::pem::Error) -> String {
+    match err {
+        rustls_pki_types::pem::Error::Io(io) => crate::report::describe_io(io),
+        rustls_pki_types::pem::Error::NoItemsFound => "no PEM item of that kind in it".into(),
+        other => format!("not valid PEM ({other:?})"),
+    }
+}
+
+/// The TLS handshake on an accepted connection, bounded in time. A failure is logged with the
+/// peer and the reason (a plaintext client on a TLS port says so), and the connection dropped.
+pub async fn handshake<IO>(
+    acceptor: &TlsAcceptor,
+    io: IO,
+    peer: &str,
+) -> Option<tokio_rustls::server::TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(err)) => {
+            tracing::info!("TLS handshake with {peer} failed: {}", explain(&err));
+            None
+        }
+        Err(_) => {
+            tracing::info!(
+                "TLS handshake with {peer} failed: no handshake within {}",
+                humantime::format_duration(HANDSHAKE_TIMEOUT)
+            );
+            None
+        }
+    }
+}
+
+fn explain(err: &std::io::Error) -> String {
+    let rustls_error = err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match rustls_error {
+        Some(rustls::Error::InvalidMessage(_)) => {
+            "the client does not speak TLS (plaintext HTTP/2?): it must use TLS".into()
+        }
+        Some(rustls::Error::NoCertificatesPresented) => {
+            "the client sent no certificate, and --tls-client-ca requires one".into()
+        }
+        Some(rustls::Error::InvalidCertificate(reason)) => {
+            format!("the client's certificate was refused: {reason:?}")
+        }
+        Some(other) => other.to_string(),
+        None => crate::report::describe_io(err),
+    }
+}
