@@ -27,8 +27,9 @@ const GRPC_MESSAGE: &str = "grpc-message";
 const DEADLINE_EXCEEDED: HeaderValue = HeaderValue::from_static("4");
 const RESOURCE_EXHAUSTED: HeaderValue = HeaderValue::from_static("8");
 const OUT_OF_RANGE: &[u8] = b"11";
-/// What tonic's codec says of a message over the limit, either way.
-const TOO_LARGE: &str = "message length too large";
+/// What tonic's codec says of a message over the limit, either way, as `grpc-message`
+/// carries it (percent-encoded).
+const TOO_LARGE: &str = "message%20length%20too%20large";
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ConformanceLayer;
@@ -264,7 +265,7 @@ mod tests {
         headers.insert(
             GRPC_MESSAGE,
             HeaderValue::from_static(
-                "Error, decoded message length too large: found 5 bytes, the limit is: 4 bytes",
+                "Error,%20decoded%20message%20length%20too%20large:%20found%205%20bytes",
             ),
         );
         fix_oversize_status(&mut headers);

@@ -22,19 +22,44 @@ def main():
     parser.add_argument("--name", action="append", help="name(s) to greet (default: world)")
     parser.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds")
     parser.add_argument("--method", choices=["unary", "server-stream", "bidi"], default="unary")
+    parser.add_argument("--compression", choices=["none", "gzip", "deflate"], default="none",
+                        help="compress the requests (the channel's default compression)")
+    parser.add_argument("--ca-cert", help="speak TLS, trusting this CA (PEM)")
+    parser.add_argument("--cert", help="client certificate (PEM), with --key, for mutual TLS")
+    parser.add_argument("--key", help="the client certificate's private key (PEM)")
+    parser.add_argument("--token", help="send `authorization: Bearer TOKEN`")
     args = parser.parse_args()
     names = args.name or ["world"]
+    compression = {
+        "none": grpc.Compression.NoCompression,
+        "gzip": grpc.Compression.Gzip,
+        "deflate": grpc.Compression.Deflate,
+    }[args.compression]
+    metadata = [("authorization", f"Bearer {args.token}")] if args.token else None
 
-    with grpc.insecure_channel(args.target) as channel:
+    if args.ca_cert:
+        def read(path):
+            with open(path, "rb") as f:
+                return f.read()
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=read(args.ca_cert),
+            private_key=read(args.key) if args.key else None,
+            certificate_chain=read(args.cert) if args.cert else None,
+        )
+        channel = grpc.secure_channel(args.target, credentials, compression=compression)
+    else:
+        channel = grpc.insecure_channel(args.target, compression=compression)
+
+    with channel:
         stub = helloworld_pb2_grpc.GreeterStub(channel)
         try:
             if args.method == "unary":
-                replies = [stub.SayHello(helloworld_pb2.HelloRequest(name=names[0]), timeout=args.timeout)]
+                replies = [stub.SayHello(helloworld_pb2.HelloRequest(name=names[0]), timeout=args.timeout, metadata=metadata)]
             elif args.method == "server-stream":
-                replies = stub.SayHelloStreamReply(helloworld_pb2.HelloRequest(name=names[0]), timeout=args.timeout)
+                replies = stub.SayHelloStreamReply(helloworld_pb2.HelloRequest(name=names[0]), timeout=args.timeout, metadata=metadata)
             else:
                 requests = (helloworld_pb2.HelloRequest(name=name) for name in names)
-                replies = stub.SayHelloBidiStream(requests, timeout=args.timeout)
+                replies = stub.SayHelloBidiStream(requests, timeout=args.timeout, metadata=metadata)
             for reply in replies:
                 print(reply.message, flush=True)
         except grpc.RpcError as err:

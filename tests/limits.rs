@@ -1,0 +1,264 @@
+//! What one client can make the server do is bounded, with the status the gRPC spec names:
+//! message sizes (RESOURCE_EXHAUSTED), concurrent streams per connection, the request's
+//! deadline (DEADLINE_EXCEEDED, the handler cancelled), and compression (gzip and zstd,
+//! UNIMPLEMENTED for anything else).
+
+mod common;
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use common::h2conn::{H2Conn, framed, hello_request, prefix_only};
+use common::peer::python;
+use common::{Server, run};
+
+const SAY_HELLO: &str = "/helloworld.Greeter/SayHello";
+const STREAM_REPLY: &str = "/helloworld.Greeter/SayHelloStreamReply";
+
+fn serve(args: &[&str]) -> Server {
+    let mut all = vec!["--addr", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    Server::start_with(&all, &[])
+}
+
+mod message_size {
+    use super::*;
+
+    #[test]
+    fn a_request_over_the_limit_is_resource_exhausted_and_the_server_goes_on() {
+        let server = serve(&["--max-recv-msg-size", "1KiB"]);
+        let long = "x".repeat(2000);
+        let out = server.hello(&[&long]);
+        assert_eq!(out.code, Some(72), "{out:?}");
+        assert!(out.stderr.contains("RESOURCE_EXHAUSTED"), "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+        let fits = "y".repeat(900);
+        let out = server.hello(&[&fits]);
+        assert_eq!(out.stdout, format!("Hello {fits}\n"), "{out:?}");
+    }
+
+    #[test]
+    fn an_oversized_message_is_refused_from_its_length_prefix_alone() {
+        // Only the five-byte prefix of a 5 MiB message is sent and the stream stays open: the
+        // answer comes without the server waiting for, or buffering, the message.
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call_with(SAY_HELLO, &[], prefix_only(5 << 20), false);
+        assert_eq!(exchange.grpc_status.as_deref(), Some("8"), "{exchange:?}");
+        let message = exchange.grpc_message.unwrap_or_default();
+        assert!(message.contains("too large"), "{message}");
+        // The same connection still serves.
+        let ok = conn.call(SAY_HELLO, &[], hello_request("after"));
+        assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
+    }
+
+    #[test]
+    fn exactly_the_default_limit_of_4_mib_is_accepted() {
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        // A HelloRequest of 4 MiB in all: the tag, a four-byte length, and the name.
+        let name = "n".repeat((4 << 20) - 5);
+        let exchange = conn.call(SAY_HELLO, &[], hello_request(&name));
+        // The reply is "Hello " + name: over the 4 MiB send limit, so that one is refused.
+        assert_eq!(exchange.grpc_status.as_deref(), Some("8"), "{exchange:?}");
+        assert!(
+            exchange
+                .grpc_message
+                .as_deref()
+                .is_some_and(|m| m.contains("encoded message length too large")),
+            "{exchange:?}"
+        );
+        let over = "n".repeat((4 << 20) - 4);
+        let exchange = conn.call(SAY_HELLO, &[], hello_request(&over));
+        assert!(
+            exchange
+                .grpc_message
+                .as_deref()
+                .is_some_and(|m| m.contains("decoded message length too large")),
+            "{exchange:?}"
+        );
+    }
+
+    #[test]
+    fn a_reply_over_the_send_limit_is_resource_exhausted() {
+        let server = serve(&["--max-send-msg-size", "32"]);
+        let out = server.hello(&["a name long enough for a reply over 32 bytes"]);
+        assert_eq!(out.code, Some(72), "{out:?}");
+        assert!(out.stderr.contains("RESOURCE_EXHAUSTED"), "{}", out.stderr);
+        assert_eq!(server.hello(&["short"]).stdout, "Hello short\n");
+    }
+
+    #[test]
+    fn sizes_are_checked_as_usage() {
+        for bad in ["0", "4MB", "-1", "5GiB", "lots"] {
+            let flag = format!("--max-recv-msg-size={bad}");
+            let out = run(common::greeter(["serve", "--addr", "127.0.0.1:0", &flag]));
+            assert_eq!(out.code, Some(2), "{bad}: {out:?}");
+            assert!(out.stderr.contains("--max-recv-msg-size"), "{}", out.stderr);
+        }
+    }
+}
+
+#[test]
+fn concurrent_streams_per_connection_are_advertised() {
+    let server = serve(&["--max-concurrent-streams", "3"]);
+    let mut conn = H2Conn::connect(&server.loopback());
+    assert_eq!(conn.max_concurrent_streams(), 3);
+    let server = Server::start();
+    let mut conn = H2Conn::connect(&server.loopback());
+    assert_eq!(conn.max_concurrent_streams(), 256);
+}
+
+mod deadline {
+    use super::*;
+
+    fn slow_stream_server() -> Server {
+        // 50 replies 100 ms apart: five seconds, far longer than the deadlines below.
+        serve(&[
+            "--stream-count",
+            "50",
+            "--stream-interval",
+            "100ms",
+            "--access-log",
+        ])
+    }
+
+    #[test]
+    fn the_server_ends_a_stream_at_its_grpc_timeout() {
+        // The raw client sets no deadline of its own: only the server can end this call.
+        let server = slow_stream_server();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call(
+            STREAM_REPLY,
+            &[("grpc-timeout", "350m")],
+            hello_request("slow"),
+        );
+        assert_eq!(exchange.grpc_status.as_deref(), Some("4"), "{exchange:?}");
+        assert!(
+            (2..=6).contains(&exchange.messages),
+            "replies before the deadline: {exchange:?}"
+        );
+        assert!(exchange.elapsed < Duration::from_secs(3), "{exchange:?}");
+        let log = server.stderr_when(|log| log.contains("DEADLINE_EXCEEDED"));
+        assert!(log.contains("DEADLINE_EXCEEDED") && log.contains("code=4"), "{log}");
+        // The handler is gone: the connection serves the next call at once.
+        let ok = conn.call(SAY_HELLO, &[], hello_request("next"));
+        assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
+    }
+
+    #[test]
+    fn a_call_within_its_deadline_is_untouched() {
+        let server = serve(&["--stream-count", "3", "--stream-interval", "10ms"]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call(STREAM_REPLY, &[("grpc-timeout", "5S")], hello_request("ok"));
+        assert_eq!(exchange.grpc_status.as_deref(), Some("0"), "{exchange:?}");
+        assert_eq!(exchange.messages, 3);
+    }
+
+    #[test]
+    fn a_malformed_grpc_timeout_is_ignored() {
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call(SAY_HELLO, &[("grpc-timeout", "soon")], hello_request("x"));
+        assert_eq!(exchange.grpc_status.as_deref(), Some("0"), "{exchange:?}");
+    }
+}
+
+mod compression {
+    use super::*;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn header<'a>(exchange: &'a common::h2conn::Exchange, name: &str) -> Option<&'a str> {
+        let prefix = format!("{name}: ");
+        exchange
+            .headers
+            .iter()
+            .find_map(|line| line.strip_prefix(&prefix))
+    }
+
+    #[test]
+    fn a_gzip_request_gets_a_gzip_reply() {
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let message = hello_request("zipped");
+        let body = framed(1, &gzip(&message[5..]));
+        let exchange = conn.call(
+            SAY_HELLO,
+            &[
+                ("grpc-encoding", "gzip"),
+                ("grpc-accept-encoding", "zstd,gzip"),
+            ],
+            body,
+        );
+        assert_eq!(exchange.grpc_status.as_deref(), Some("0"), "{exchange:?}");
+        assert_eq!(header(&exchange, "grpc-encoding"), Some("gzip"), "{exchange:?}");
+    }
+
+    #[test]
+    fn a_plain_request_gets_a_plain_reply_whatever_the_client_could_read() {
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call(
+            SAY_HELLO,
+            &[("grpc-accept-encoding", "gzip,zstd")],
+            hello_request("plain"),
+        );
+        assert_eq!(exchange.grpc_status.as_deref(), Some("0"), "{exchange:?}");
+        assert_eq!(header(&exchange, "grpc-encoding"), None, "{exchange:?}");
+    }
+
+    #[test]
+    fn an_unsupported_encoding_is_unimplemented_and_names_the_supported_ones() {
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call(
+            SAY_HELLO,
+            &[("grpc-encoding", "snappy")],
+            framed(1, b"whatever"),
+        );
+        assert_eq!(exchange.grpc_status.as_deref(), Some("12"), "{exchange:?}");
+        let accepted = header(&exchange, "grpc-accept-encoding").unwrap_or_default();
+        assert!(
+            accepted.contains("gzip") && accepted.contains("zstd"),
+            "{exchange:?}"
+        );
+    }
+
+    fn python_client(server: &Server, compression: &str) -> common::Outcome {
+        let target = server.loopback();
+        run(python(
+            "greeter_client.py",
+            &[
+                "--target",
+                &target,
+                "--name",
+                "py",
+                "--compression",
+                compression,
+            ],
+        ))
+    }
+
+    #[test]
+    fn the_official_python_client_sends_gzip() {
+        let server = serve(&["--access-log"]);
+        let out = python_client(&server, "gzip");
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello py\n");
+    }
+
+    #[test]
+    fn the_official_python_client_sending_deflate_gets_unimplemented() {
+        let server = Server::start();
+        let out = python_client(&server, "deflate");
+        assert_eq!(out.code, Some(64 + 12), "{out:?}");
+        assert!(out.stderr.contains("UNIMPLEMENTED"), "{}", out.stderr);
+        // Nothing was lost: the next call is served.
+        assert_eq!(python_client(&server, "none").stdout, "Hello py\n");
+    }
+}
