@@ -1,0 +1,219 @@
+//! How connections live and end: keepalive pings find a silent client, an idle connection is
+//! closed with a GOAWAY, an old one is asked to reconnect (its calls in flight finishing within
+//! the grace), as grpc-go's server does.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::h2conn::{H2Conn, hello_request};
+use common::{BOUND, Server};
+
+const SAY_HELLO: &str = "/helloworld.Greeter/SayHello";
+const STREAM_REPLY: &str = "/helloworld.Greeter/SayHelloStreamReply";
+
+fn serve(args: &[&str]) -> Server {
+    let mut all = vec!["--addr", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    Server::start_with(&all, &[])
+}
+
+mod idle {
+    use super::*;
+
+    #[test]
+    fn an_idle_connection_is_closed() {
+        let server = serve(&["--max-connection-idle", "300ms"]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        let ok = conn.call(SAY_HELLO, &[], hello_request("once"));
+        assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
+        let open_for = conn
+            .closed_within(BOUND)
+            .expect("the server closed the idle connection");
+        assert!(open_for >= Duration::from_millis(300), "{open_for:?}");
+    }
+
+    #[test]
+    fn a_call_in_flight_keeps_the_connection_open() {
+        // Eight replies 100 ms apart: the stream lasts twice the idle limit.
+        let server = serve(&[
+            "--max-connection-idle",
+            "300ms",
+            "--stream-count",
+            "8",
+            "--stream-interval",
+            "100ms",
+        ]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        let stream = conn.call(STREAM_REPLY, &[], hello_request("busy"));
+        assert_eq!(stream.grpc_status.as_deref(), Some("0"), "{stream:?}");
+        assert_eq!(stream.messages, 8);
+        // Idle from here on.
+        assert!(conn.closed_within(BOUND).is_some());
+    }
+
+    #[test]
+    fn without_the_flag_connections_stay_open() {
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let ok = conn.call(SAY_HELLO, &[], hello_request("once"));
+        assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
+        assert_eq!(conn.closed_within(Duration::from_millis(700)), None);
+    }
+}
+
+mod age {
+    use super::*;
+
+    #[test]
+    fn an_old_connection_finishes_its_calls_then_closes() {
+        // The stream (ten replies, 900 ms) outlives the age (300 ms), within the grace (5 s).
+        let server = serve(&[
+            "--max-connection-age",
+            "300ms",
+            "--max-connection-age-grace",
+            "5s",
+            "--stream-count",
+            "10",
+            "--stream-interval",
+            "100ms",
+        ]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        let stream = conn.call(STREAM_REPLY, &[], hello_request("long"));
+        assert_eq!(stream.grpc_status.as_deref(), Some("0"), "{stream:?}");
+        assert_eq!(stream.messages, 10);
+        let open_for = conn.closed_within(BOUND).expect("closed after its age");
+        assert!(open_for < Duration::from_secs(5), "{open_for:?}");
+        // A new connection is served as ever.
+        let mut fresh = H2Conn::connect(&server.loopback());
+        let ok = fresh.call(SAY_HELLO, &[], hello_request("fresh"));
+        assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
+    }
+
+    #[test]
+    fn the_grace_bounds_calls_in_flight() {
+        // A three-second stream on a connection whose age (200 ms) and grace (300 ms) are up
+        // long before it ends: the connection is closed under it.
+        let server = serve(&[
+            "--max-connection-age",
+            "200ms",
+            "--max-connection-age-grace",
+            "300ms",
+            "--stream-count",
+            "30",
+            "--stream-interval",
+            "100ms",
+        ]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        let started = Instant::now();
+        let stream = conn.call(STREAM_REPLY, &[], hello_request("cut"));
+        assert!(stream.messages < 30, "{stream:?}");
+        assert!(
+            stream.error.is_some() || stream.grpc_status.as_deref() != Some("0"),
+            "{stream:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2), "{stream:?}");
+    }
+
+    #[test]
+    fn the_grace_needs_an_age() {
+        let out = common::run(common::greeter([
+            "serve",
+            "--max-connection-age-grace",
+            "1s",
+        ]));
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert!(out.stderr.contains("--max-connection-age"), "{}", out.stderr);
+    }
+}
+
+mod keepalive {
+    use super::*;
+
+    /// HTTP/2 frame types, as RFC 9113 numbers them.
+    const SETTINGS: u8 = 0x4;
+    const PING: u8 = 0x6;
+
+    /// A client that says hello in HTTP/2 and then never answers anything: what the server
+    /// sends within `listen`, as (type, flags) pairs, and whether it closed the connection.
+    fn silent_client(addr: &str, listen: Duration) -> (Vec<(u8, u8)>, bool) {
+        let mut tcp = TcpStream::connect(addr).unwrap();
+        tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+        // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
+        tcp.write_all(&[0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]).unwrap();
+        let deadline = Instant::now() + listen;
+        let mut bytes = Vec::new();
+        let mut buffer = [0; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return (frames(&bytes), false);
+            }
+            tcp.set_read_timeout(Some(left)).unwrap();
+            match tcp.read(&mut buffer) {
+                Ok(0) => return (frames(&bytes), true),
+                Ok(read) => bytes.extend_from_slice(&buffer[..read]),
+                Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return (frames(&bytes), true);
+                }
+                Err(_) => return (frames(&bytes), false),
+            }
+        }
+    }
+
+    fn frames(mut bytes: &[u8]) -> Vec<(u8, u8)> {
+        let mut frames = Vec::new();
+        while bytes.len() >= 9 {
+            let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
+            frames.push((bytes[3], bytes[4]));
+            bytes = &bytes[(9 + len).min(bytes.len())..];
+        }
+        frames
+    }
+
+    #[test]
+    fn a_client_that_never_answers_a_ping_is_disconnected() {
+        let server = serve(&[
+            "--keepalive-interval",
+            "200ms",
+            "--keepalive-timeout",
+            "200ms",
+        ]);
+        let (frames, closed) = silent_client(&server.loopback(), BOUND);
+        assert!(closed, "the server closed the connection: {frames:?}");
+        assert!(
+            frames.contains(&(PING, 0)),
+            "the server pinged before closing: {frames:?}"
+        );
+    }
+
+    #[test]
+    fn a_client_that_answers_stays_connected() {
+        // h2 answers every PING, so the pings, 100 ms apart, never close this connection.
+        let server = serve(&[
+            "--keepalive-interval",
+            "100ms",
+            "--keepalive-timeout",
+            "100ms",
+        ]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        assert_eq!(conn.closed_within(Duration::from_millis(800)), None);
+        let ok = conn.call(SAY_HELLO, &[], hello_request("alive"));
+        assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
+    }
+
+    #[test]
+    fn zero_turns_the_pings_off() {
+        let server = serve(&[
+            "--keepalive-interval",
+            "0s",
+            "--keepalive-timeout",
+            "100ms",
+        ]);
+        let (frames, closed) = silent_client(&server.loopback(), Duration::from_millis(800));
+        assert!(!closed, "{frames:?}");
+        assert!(!frames.contains(&(PING, 0)), "{frames:?}");
+    }
+}
