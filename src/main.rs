@@ -81,11 +81,14 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
             }
             server::run(server::Config {
                 unix_mode: args.unix_mode,
-                tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| server::TlsFiles {
-                    cert,
-                    key,
-                    client_ca: args.tls_client_ca,
-                }),
+                tls: args
+                    .tls_cert
+                    .zip(args.tls_key)
+                    .map(|(cert, key)| server::TlsFiles {
+                        cert,
+                        key,
+                        client_ca: args.tls_client_ca,
+                    }),
                 auth,
                 limits: server::MessageLimits {
                     max_recv: args.max_recv_msg_size,

@@ -125,7 +125,11 @@ mod age {
             "1s",
         ]));
         assert_eq!(out.code, Some(2), "{out:?}");
-        assert!(out.stderr.contains("--max-connection-age"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("--max-connection-age"),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -206,12 +210,7 @@ mod keepalive {
 
     #[test]
     fn zero_turns_the_pings_off() {
-        let server = serve(&[
-            "--keepalive-interval",
-            "0s",
-            "--keepalive-timeout",
-            "100ms",
-        ]);
+        let server = serve(&["--keepalive-interval", "0s", "--keepalive-timeout", "100ms"]);
         let (frames, closed) = silent_client(&server.loopback(), Duration::from_millis(800));
         assert!(!closed, "{frames:?}");
         assert!(!frames.contains(&(PING, 0)), "{frames:?}");

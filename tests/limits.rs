@@ -140,7 +140,10 @@ mod deadline {
         );
         assert!(exchange.elapsed < Duration::from_secs(3), "{exchange:?}");
         let log = server.stderr_when(|log| log.contains("DEADLINE_EXCEEDED"));
-        assert!(log.contains("DEADLINE_EXCEEDED") && log.contains("code=4"), "{log}");
+        assert!(
+            log.contains("DEADLINE_EXCEEDED") && log.contains("code=4"),
+            "{log}"
+        );
         // The handler is gone: the connection serves the next call at once.
         let ok = conn.call(SAY_HELLO, &[], hello_request("next"));
         assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
@@ -196,7 +199,11 @@ mod compression {
             body,
         );
         assert_eq!(exchange.grpc_status.as_deref(), Some("0"), "{exchange:?}");
-        assert_eq!(header(&exchange, "grpc-encoding"), Some("gzip"), "{exchange:?}");
+        assert_eq!(
+            header(&exchange, "grpc-encoding"),
+            Some("gzip"),
+            "{exchange:?}"
+        );
     }
 
     #[test]

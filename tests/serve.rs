@@ -274,6 +274,42 @@ mod unix_socket {
     }
 
     #[test]
+    fn the_socket_file_gets_the_mode_asked_for() {
+        use std::os::unix::fs::PermissionsExt as _;
+        for (mode, expected) in [("0600", 0o600), ("660", 0o660)] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("greeter.sock");
+            let addr = socket_in(&dir);
+            let server = Server::start_with(&["--addr", &addr, "--unix-mode", mode], &[]);
+            let actual = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(actual, expected, "--unix-mode {mode}");
+            assert_eq!(server.hello(&["mode"]).stdout, "Hello mode\n");
+        }
+    }
+
+    #[test]
+    fn unix_mode_is_for_unix_sockets_and_octal() {
+        let out = run(greeter([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--unix-mode",
+            "0600",
+        ]));
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert!(out.stderr.contains("--addr unix:PATH"), "{}", out.stderr);
+        let out = run(greeter([
+            "serve",
+            "--addr",
+            "unix:/tmp/x.sock",
+            "--unix-mode",
+            "0999",
+        ]));
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert!(out.stderr.contains("octal"), "{}", out.stderr);
+    }
+
+    #[test]
     fn a_missing_socket_is_unavailable() {
         let dir = tempfile::tempdir().unwrap();
         let addr = socket_in(&dir);

@@ -247,14 +247,30 @@ mod tests {
         assert_eq!(parse_timeout(b"2M"), Some(Duration::from_secs(120)));
         assert_eq!(parse_timeout(b"3S"), Some(Duration::from_secs(3)));
         assert_eq!(parse_timeout(b"250m"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_timeout(b"99999999u"), Some(Duration::from_micros(99_999_999)));
+        assert_eq!(
+            parse_timeout(b"99999999u"),
+            Some(Duration::from_micros(99_999_999))
+        );
         assert_eq!(parse_timeout(b"7n"), Some(Duration::from_nanos(7)));
     }
 
     #[test]
     fn malformed_grpc_timeouts_are_ignored() {
-        for bad in [&b""[..], b"S", b"123456789S", b"1x", b"-1S", b"1.5S", b" 1S"] {
-            assert_eq!(parse_timeout(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"S",
+            b"123456789S",
+            b"1x",
+            b"-1S",
+            b"1.5S",
+            b" 1S",
+        ] {
+            assert_eq!(
+                parse_timeout(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -71,10 +71,8 @@ pub async fn serve<IO, S, B>(
         inner: service,
         activity: activity.clone(),
     };
-    let mut connection = pin!(http2.serve_connection(
-        TokioIo::new(io),
-        TowerToHyperService::new(service)
-    ));
+    let mut connection =
+        pin!(http2.serve_connection(TokioIo::new(io), TowerToHyperService::new(service)));
     let mut aged = pin!(sleep_for(lifecycle.max_age));
     let mut idle = pin!(idle_for(lifecycle.max_idle, activity));
     let mut closing = false;

@@ -58,9 +58,7 @@ macro_rules! configured {
             .max_decoding_message_size($limits.max_recv)
             .max_encoding_message_size($limits.max_send);
         for encoding in ENCODINGS {
-            server = server
-                .accept_compressed(encoding)
-                .send_compressed(encoding);
+            server = server.accept_compressed(encoding).send_compressed(encoding);
         }
         server
     }};
@@ -74,8 +72,8 @@ impl Services {
             HealthServer::new(HealthService::new(shutdown.clone())),
             self.limits
         );
-        let mut routes = Routes::new(InterceptedService::new(greeter, self.auth.clone()))
-            .add_service(health);
+        let mut routes =
+            Routes::new(InterceptedService::new(greeter, self.auth.clone())).add_service(health);
         if self.reflection {
             let builder = || {
                 tonic_reflection::server::Builder::configure()

@@ -46,7 +46,10 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
             let mut roots = RootCertStore::empty();
             for ca in certificates(path, "--tls-client-ca")? {
                 roots.add(ca).map_err(|err| {
-                    eyre!("{} (--tls-client-ca) holds an unusable CA certificate: {err}", path.display())
+                    eyre!(
+                        "{} (--tls-client-ca) holds an unusable CA certificate: {err}",
+                        path.display()
+                    )
                 })?;
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)

@@ -84,7 +84,11 @@ impl H2Conn {
     /// a call, h2 applies them when it next acknowledges), waiting at most [`BOUND`].
     pub fn max_concurrent_streams(&mut self) -> usize {
         let deadline = Instant::now() + BOUND;
-        let _ = self.call("/grpc.health.v1.Health/Check", &[], Bytes::from_static(&[0; 5]));
+        let _ = self.call(
+            "/grpc.health.v1.Health/Check",
+            &[],
+            Bytes::from_static(&[0; 5]),
+        );
         loop {
             let max = self.max_streams.load(Ordering::Relaxed);
             if max != usize::MAX || Instant::now() >= deadline {

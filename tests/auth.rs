@@ -1,0 +1,174 @@
+//! Token auth: with `--auth-token-file` (or GREETER_AUTH_TOKEN) Greeter calls need
+//! `authorization: Bearer <token>`, missing or wrong is UNAUTHENTICATED (exit 80); health and
+//! reflection stay open; the token appears in no output and no log.
+
+mod common;
+
+use common::peer::python;
+use common::{Outcome, Server, greeter, run};
+
+const TOKEN: &str = "greeter-test-token-5f2c9a";
+
+struct Guarded {
+    server: Server,
+    _dir: tempfile::TempDir,
+}
+
+/// A server requiring [`TOKEN`] (from a file, with a trailing newline as editors leave it),
+/// logging every call and at debug level, so a leak would show.
+fn guarded() -> Guarded {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let server = Server::start_with(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--auth-token-file",
+            file.to_str().unwrap(),
+            "--access-log",
+            "--log-level",
+            "debug",
+        ],
+        &[],
+    );
+    Guarded { server, _dir: dir }
+}
+
+fn assert_unauthenticated(out: &Outcome, why: &str) {
+    assert_eq!(out.code, Some(80), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("UNAUTHENTICATED"), "{}", out.stderr);
+    assert!(out.stderr.contains(why), "{}", out.stderr);
+}
+
+#[test]
+fn the_right_token_passes() {
+    let guarded = guarded();
+    let out = guarded
+        .server
+        .hello(&["-H", &format!("authorization: Bearer {TOKEN}"), "you"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello you\n");
+}
+
+#[test]
+fn a_missing_token_is_unauthenticated() {
+    let guarded = guarded();
+    let out = guarded.server.hello(&["you"]);
+    assert_unauthenticated(&out, "this server requires a token");
+}
+
+#[test]
+fn a_wrong_token_is_unauthenticated() {
+    let guarded = guarded();
+    for wrong in [
+        "Bearer not-the-token",
+        "Bearer greeter-test-token-5f2c9",
+        "Basic Zm9vOmJhcg==",
+    ] {
+        let out = guarded
+            .server
+            .hello(&["-H", &format!("authorization: {wrong}")]);
+        assert_eq!(out.code, Some(80), "{wrong}: {out:?}");
+    }
+}
+
+#[test]
+fn the_token_can_come_from_the_environment() {
+    let server = Server::start_with(
+        &["--addr", "127.0.0.1:0"],
+        &[("GREETER_AUTH_TOKEN", "from-env")],
+    );
+    assert_unauthenticated(&server.hello(&[]), "requires a token");
+    let out = server.hello(&["-H", "authorization: Bearer from-env", "env"]);
+    assert_eq!(out.stdout, "Hello env\n", "{out:?}");
+}
+
+#[test]
+fn health_and_reflection_stay_open() {
+    let guarded = guarded();
+    let target = guarded.server.loopback();
+    let health = run(python(
+        "probe.py",
+        &[&target, "check", "helloworld.Greeter"],
+    ));
+    assert_eq!(health.stdout, "SERVING\n", "{health:?}");
+    let reflection = run(python("probe.py", &[&target, "reflect", "v1"]));
+    assert!(
+        reflection.stdout.contains("helloworld.Greeter"),
+        "{reflection:?}"
+    );
+    let greeter = run(python(
+        "probe.py",
+        &[&target, "call", "/helloworld.Greeter/SayHello"],
+    ));
+    assert_eq!(greeter.stdout, "UNAUTHENTICATED\n", "{greeter:?}");
+}
+
+#[test]
+fn the_official_python_client_sends_the_token() {
+    let guarded = guarded();
+    let target = guarded.server.loopback();
+    let out = run(python(
+        "greeter_client.py",
+        &["--target", &target, "--name", "py", "--token", TOKEN],
+    ));
+    assert_eq!(out.stdout, "Hello py\n", "{out:?}");
+    let out = run(python(
+        "greeter_client.py",
+        &["--target", &target, "--token", "wrong"],
+    ));
+    assert_eq!(out.code, Some(64 + 16), "{out:?}");
+}
+
+#[test]
+fn the_token_never_reaches_the_logs() {
+    let guarded = guarded();
+    let server = &guarded.server;
+    let right = format!("authorization: Bearer {TOKEN}");
+    assert_eq!(server.hello(&["-H", &right, "-v"]).code, Some(0));
+    let almost = format!("authorization: Bearer {TOKEN}x");
+    let refused = server.hello(&["-H", &almost, "-v"]);
+    assert_eq!(refused.code, Some(80));
+    assert!(!refused.stderr.contains(TOKEN), "{}", refused.stderr);
+    let log = server.stderr_when(|log| log.matches("greeter::access").count() >= 2);
+    assert!(log.contains("UNAUTHENTICATED"), "{log}");
+    assert!(
+        !log.contains(TOKEN),
+        "the token leaked into the log:\n{log}"
+    );
+}
+
+#[test]
+fn an_unreadable_or_empty_token_file_fails_with_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let out = run(greeter([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--auth-token-file",
+        missing.to_str().unwrap(),
+    ]));
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "could not read the auth token from {}: no such file",
+            missing.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let out = run(greeter([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--auth-token-file",
+        empty.to_str().unwrap(),
+    ]));
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("is empty"), "{}", out.stderr);
+}
