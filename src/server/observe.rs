@@ -5,13 +5,13 @@
 //! response body to its end; a body dropped before that is a call the client cancelled.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame};
 use tonic::Code;
-use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo, UdsConnectInfo};
 use tower::{Layer, Service};
 
 use super::metrics::{WorkerMetrics, method_label};
@@ -22,6 +22,8 @@ use crate::exit::code_name;
 #[derive(Clone)]
 pub struct ObserveLayer {
     pub metrics: Option<WorkerMetrics>,
+    /// Who is on the other end of the connection: `127.0.0.1:41464`, or `unix`.
+    pub peer: Arc<str>,
 }
 
 impl<S> Layer<S> for ObserveLayer {
@@ -31,6 +33,7 @@ impl<S> Layer<S> for ObserveLayer {
         Observe {
             inner,
             metrics: self.metrics.clone(),
+            peer: self.peer.clone(),
         }
     }
 }
@@ -39,6 +42,7 @@ impl<S> Layer<S> for ObserveLayer {
 pub struct Observe<S> {
     inner: S,
     metrics: Option<WorkerMetrics>,
+    peer: Arc<str>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
@@ -64,7 +68,7 @@ where
             Call {
                 log: log.then(|| Logged {
                     method: path.to_owned(),
-                    peer: peer(&request),
+                    peer: self.peer.clone(),
                 }),
                 metrics: self.metrics.clone(),
                 method: method_label(path),
@@ -90,7 +94,7 @@ struct Call {
 /// What the log line says about a call besides its status and latency.
 struct Logged {
     method: String,
-    peer: String,
+    peer: Arc<str>,
 }
 
 impl Call {
@@ -111,24 +115,6 @@ impl Call {
             );
         }
     }
-}
-
-fn peer<B>(request: &Request<B>) -> String {
-    let extensions = request.extensions();
-    let tcp = extensions.get::<TcpConnectInfo>().or_else(|| {
-        extensions
-            .get::<TlsConnectInfo<TcpConnectInfo>>()
-            .map(TlsConnectInfo::get_ref)
-    });
-    if let Some(addr) = tcp.and_then(TcpConnectInfo::remote_addr) {
-        return addr.to_string();
-    }
-    if extensions.get::<UdsConnectInfo>().is_some()
-        || extensions.get::<TlsConnectInfo<UdsConnectInfo>>().is_some()
-    {
-        return "unix".to_owned();
-    }
-    "unknown".to_owned()
 }
 
 fn grpc_status(headers: &HeaderMap) -> Option<Code> {

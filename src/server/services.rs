@@ -12,7 +12,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::Connected;
-use tower::{ServiceBuilder, ServiceExt as _};
+use tower::ServiceBuilder;
 
 use super::auth::BearerAuth;
 use super::conformance::ConformanceLayer;
@@ -100,7 +100,7 @@ impl Services {
     ) -> Result<WorkerServices> {
         Ok(WorkerServices {
             routes: self.routes(shutdown)?,
-            observe: ObserveLayer { metrics },
+            metrics,
             http2: Arc::new(self.lifecycle.http2()),
             lifecycle: self.lifecycle,
             tls: self.tls.clone(),
@@ -112,7 +112,7 @@ impl Services {
 #[derive(Clone)]
 pub struct WorkerServices {
     routes: Routes,
-    observe: ObserveLayer,
+    metrics: Option<WorkerMetrics>,
     http2: Arc<hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor>>,
     lifecycle: Lifecycle,
     tls: Option<Arc<TlsAcceptor>>,
@@ -126,29 +126,26 @@ impl WorkerServices {
         IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
     {
         match self.tls.clone() {
-            None => self.serve_http2(io, shutdown).await,
+            None => self.serve_http2(io, peer, shutdown).await,
             Some(acceptor) => {
                 if let Some(stream) = tls::handshake(&acceptor, io, &peer).await {
-                    self.serve_http2(stream, shutdown).await;
+                    self.serve_http2(stream, peer, shutdown).await;
                 }
             }
         }
     }
 
-    async fn serve_http2<IO>(self, io: IO, shutdown: watch::Receiver<bool>)
+    async fn serve_http2<IO>(self, io: IO, peer: String, shutdown: watch::Receiver<bool>)
     where
-        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        // Where handlers and the access log find the peer, as tonic's own server puts it.
-        let connect_info = io.connect_info();
         let service = ServiceBuilder::new()
-            .layer(self.observe)
+            .layer(ObserveLayer {
+                metrics: self.metrics,
+                peer: peer.into(),
+            })
             .layer(ConformanceLayer)
-            .service(self.routes)
-            .map_request(move |mut request: http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(connect_info.clone());
-                request
-            });
+            .service(self.routes);
         connection::serve(io, service, &self.http2, self.lifecycle, shutdown).await;
     }
 }
