@@ -17,13 +17,17 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderValue, Request, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body::{Body, Frame};
 use tokio::time::{Instant, Sleep};
 use tower::{Layer, Service};
 
-const GRPC_STATUS: &str = "grpc-status";
-const GRPC_MESSAGE: &str = "grpc-message";
+// Names as constants: a lookup by `&str` parses the name first, on every call.
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
+const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
+const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
 const DEADLINE_EXCEEDED: HeaderValue = HeaderValue::from_static("4");
 const RESOURCE_EXHAUSTED: HeaderValue = HeaderValue::from_static("8");
 const OUT_OF_RANGE: &[u8] = b"11";
@@ -62,7 +66,7 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let deadline = request
             .headers()
-            .get("grpc-timeout")
+            .get(&GRPC_TIMEOUT)
             .and_then(|value| parse_timeout(value.as_bytes()))
             .map(|timeout| Instant::now() + timeout);
         reply_in_the_request_encoding(request.headers_mut());
@@ -77,13 +81,13 @@ where
 /// tonic compresses a reply in the first encoding the client accepts; tell it the client
 /// accepts only the one it used itself.
 fn reply_in_the_request_encoding(headers: &mut HeaderMap) {
-    match headers.get("grpc-encoding") {
+    match headers.get(&GRPC_ENCODING) {
         Some(encoding) if encoding != "identity" => {
             let encoding = encoding.clone();
-            headers.insert("grpc-accept-encoding", encoding);
+            headers.insert(GRPC_ACCEPT_ENCODING, encoding);
         }
         _ => {
-            headers.remove("grpc-accept-encoding");
+            headers.remove(&GRPC_ACCEPT_ENCODING);
         }
     }
 }
@@ -110,10 +114,10 @@ fn parse_timeout(value: &[u8]) -> Option<Duration> {
 /// Rewrites tonic's OUT_OF_RANGE for an oversized message to RESOURCE_EXHAUSTED.
 fn fix_oversize_status(headers: &mut HeaderMap) {
     let oversized = headers
-        .get(GRPC_STATUS)
+        .get(&GRPC_STATUS)
         .is_some_and(|status| status.as_bytes() == OUT_OF_RANGE)
         && headers
-            .get(GRPC_MESSAGE)
+            .get(&GRPC_MESSAGE)
             .and_then(|message| message.to_str().ok())
             .is_some_and(|message| message.contains(TOO_LARGE));
     if oversized {
@@ -285,13 +289,13 @@ mod tests {
             ),
         );
         fix_oversize_status(&mut headers);
-        assert_eq!(headers[GRPC_STATUS], "8");
+        assert_eq!(headers[&GRPC_STATUS], "8");
 
         let mut other = HeaderMap::new();
         other.insert(GRPC_STATUS, HeaderValue::from_static("11"));
         other.insert(GRPC_MESSAGE, HeaderValue::from_static("index out of range"));
         fix_oversize_status(&mut other);
-        assert_eq!(other[GRPC_STATUS], "11");
+        assert_eq!(other[&GRPC_STATUS], "11");
     }
 
     #[test]

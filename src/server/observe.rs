@@ -118,7 +118,8 @@ impl Call {
 }
 
 fn grpc_status(headers: &HeaderMap) -> Option<Code> {
-    let value = headers.get("grpc-status")?;
+    const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+    let value = headers.get(&GRPC_STATUS)?;
     Some(Code::from_bytes(value.as_bytes()))
 }
 
