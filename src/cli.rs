@@ -637,7 +637,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     }
 }
 
-
 /// A request or reply compression that both ends can speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Compression {
