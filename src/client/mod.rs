@@ -218,9 +218,23 @@ async fn attempt(
             }
         }
     };
-    tokio::time::timeout_at(deadline, exchange)
+    let outcome = tokio::time::timeout_at(deadline, exchange)
         .await
-        .map_err(|_| expired())?
+        .map_err(|_| expired())?;
+    match outcome {
+        // A server that closed without a word may be a TLS server: ask it, now that the
+        // call has failed anyway.
+        Err(failure) if is_unavailable(&failure) => {
+            match transport.troubles().tls_behind_silence(deadline).await {
+                Some(trouble) => {
+                    let status = Status::unavailable(trouble.message);
+                    Err(status_failure(target, config.method, &status).into())
+                }
+                None => Err(failure),
+            }
+        }
+        outcome => outcome,
+    }
 }
 
 /// A request carrying the `-H` headers and the deadline, sent as `grpc-timeout` so the server
@@ -303,7 +317,7 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
         causes.join(": ")
     );
     match troubles.last() {
-        Some(trouble) if trouble.closed_silently => {
+        Some(trouble) if trouble.closed_silently.is_some() => {
             Status::unavailable(format!("{generic} {trouble}"))
         }
         Some(trouble) => Status::unavailable(trouble.message),

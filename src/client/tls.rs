@@ -5,12 +5,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use color_eyre::eyre::{Result, eyre};
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::client::ResolvesClientCert;
 use tokio_rustls::rustls::crypto::{CryptoProvider, ring};
-use tokio_rustls::rustls::{ClientConfig, Error, InconsistentKeys, RootCertStore};
+use tokio_rustls::rustls::sign::CertifiedKey;
+use tokio_rustls::rustls::{ClientConfig, Error, InconsistentKeys, RootCertStore, SignatureScheme};
 
 use super::insecure::AcceptAnyServerCert;
 use crate::report::describe_io;
@@ -30,7 +33,11 @@ not checked; anyone in the middle can read this connection";
 
 /// Reads the files the options name and builds the configuration. A file that cannot be read or
 /// holds no usable PEM is an error naming the file (exit 1), before anything connects.
-pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>> {
+///
+/// `asked` is set when a server asks for a client certificate: grpc-core (BoringSSL) servers
+/// close the connection without an alert when they get none or reject it, and that flag is
+/// then all that tells this apart from any other connection closed after the handshake.
+pub fn client_config(options: &TlsOptions, asked: Arc<AtomicBool>) -> Result<Arc<ClientConfig>> {
     // Explicitly ring: the one provider compiled in, whatever the process default is.
     let provider = Arc::new(ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
@@ -63,7 +70,33 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>> {
     };
     // gRPC is HTTP/2 only, and grpc-go servers refuse a TLS client that does not offer h2.
     config.alpn_protocols = vec![b"h2".to_vec()];
+    config.client_auth_cert_resolver = Arc::new(NoteRequest {
+        inner: Arc::clone(&config.client_auth_cert_resolver),
+        asked,
+    });
     Ok(Arc::new(config))
+}
+
+/// Resolves the client certificate as before, noting that a server asked for one.
+#[derive(Debug)]
+struct NoteRequest {
+    inner: Arc<dyn ResolvesClientCert>,
+    asked: Arc<AtomicBool>,
+}
+
+impl ResolvesClientCert for NoteRequest {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.inner.resolve(root_hint_subjects, sigschemes)
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
+    }
 }
 
 /// The CAs of `--ca-cert`, or else the system's.
@@ -142,7 +175,7 @@ fn check_pair(
         .key_provider
         .load_private_key(key.clone_key())
         .map_err(|err| eyre!("--key {}: unusable private key: {err}", key_path.display()))?;
-    let certified = tokio_rustls::rustls::sign::CertifiedKey::new(chain.to_vec(), signing_key);
+    let certified = CertifiedKey::new(chain.to_vec(), signing_key);
     certified.keys_match().map_err(|err| match err {
         Error::InconsistentKeys(InconsistentKeys::KeyMismatch) => eyre!(
             "--key {} is not the private key of --cert {}: give the key the certificate was \

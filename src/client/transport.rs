@@ -6,17 +6,21 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
+use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::ClientConfig;
+use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::{ClientConfig, ClientConnection};
 use tonic::transport::{Channel, Endpoint, Uri};
 
+use super::insecure::AcceptAnyServerCert;
 use super::tls::{TlsOptions, client_config};
 use super::trouble::{Peer, Troubles};
 use super::watch::{Sniffer, Watched};
@@ -50,6 +54,8 @@ struct Inner {
     /// Built only when some target speaks TLS.
     tls: Option<Arc<ClientConfig>>,
     troubles: Troubles,
+    /// Whether a server asked for a client certificate (see `tls::client_config`).
+    asked_for_cert: Arc<AtomicBool>,
 }
 
 /// Where a connector sends its bytes.
@@ -68,8 +74,9 @@ impl Transport {
                 .0
                 .iter()
                 .any(|target| matches!(target, Target::Tcp { tls: true, .. }));
+        let asked_for_cert = Arc::new(AtomicBool::new(false));
         let tls = if needs_tls {
-            Some(client_config(&options.tls)?)
+            Some(client_config(&options.tls, Arc::clone(&asked_for_cert))?)
         } else {
             None
         };
@@ -77,6 +84,7 @@ impl Transport {
             options,
             tls,
             troubles: Troubles::default(),
+            asked_for_cert,
         })))
     }
 
@@ -162,6 +170,7 @@ impl Transport {
             tls,
             peer,
             troubles: self.0.troubles.clone(),
+            asked_for_cert: Arc::clone(&self.0.asked_for_cert),
         }
     }
 }
@@ -197,6 +206,7 @@ struct Dialer {
     tls: Option<(TlsConnector, String)>,
     peer: Peer,
     troubles: Troubles,
+    asked_for_cert: Arc<AtomicBool>,
 }
 
 impl Dialer {
@@ -211,7 +221,8 @@ impl Dialer {
     async fn secure<S: Stream + 'static>(&self, raw: S) -> io::Result<Box<dyn Stream>> {
         let (peer, troubles) = (self.peer.clone(), self.troubles.clone());
         let Some((connector, name)) = &self.tls else {
-            return Ok(Box::new(Sniffer::new(raw, peer, troubles)));
+            let destination = self.destination.clone();
+            return Ok(Box::new(Sniffer::new(raw, peer, troubles, destination)));
         };
         let server_name = ServerName::try_from(name.clone()).map_err(|_| {
             io::Error::new(
@@ -220,7 +231,10 @@ impl Dialer {
             )
         })?;
         match connector.connect(server_name, raw).await {
-            Ok(stream) => Ok(Box::new(Watched::new(stream, peer, troubles))),
+            Ok(stream) => {
+                let asked = Arc::clone(&self.asked_for_cert);
+                Ok(Box::new(Watched::new(stream, peer, troubles, asked)))
+            }
             Err(err) => {
                 let trouble = peer.tls_failure(&err, true);
                 troubles.record(trouble.clone());
@@ -244,4 +258,46 @@ async fn connect_tcp(addrs: &[SocketAddr]) -> io::Result<TcpStream> {
         }
     }
     Err(last_error.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address")))
+}
+
+/// How long the check of a silent server may take: it runs only after a call failed.
+const PROBE_LIMIT: Duration = Duration::from_secs(1);
+
+/// Whether the server at `destination` answers a TLS ClientHello with a TLS record. Asked only
+/// after a plaintext connection was closed without a word, to tell the user whether TLS is why.
+pub async fn answers_tls(destination: &Destination, peer: &Peer, deadline: Instant) -> bool {
+    let probe = async {
+        let hello = client_hello(&peer.name)?;
+        match destination {
+            Destination::Tcp(addrs) => send_hello(connect_tcp(addrs).await?, &hello).await,
+            Destination::Unix(path) => send_hello(UnixStream::connect(path).await?, &hello).await,
+        }
+    };
+    let until = deadline.min(Instant::now() + PROBE_LIMIT);
+    matches!(tokio::time::timeout_at(until, probe).await, Ok(Ok(true)))
+}
+
+/// The bytes of a ClientHello offering h2, as rustls would send it.
+fn client_hello(name: &str) -> io::Result<Vec<u8>> {
+    let provider = Arc::new(ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert::new(&provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let name = ServerName::try_from(name.to_owned())
+        .unwrap_or_else(|_| ServerName::try_from("localhost").expect("a valid name"));
+    let mut connection = ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
+    let mut hello = Vec::new();
+    connection.write_tls(&mut hello)?;
+    Ok(hello)
+}
+
+async fn send_hello<S: Stream>(mut stream: S, hello: &[u8]) -> io::Result<bool> {
+    stream.write_all(hello).await?;
+    let mut first = [0u8; 2];
+    stream.read_exact(&mut first).await?;
+    Ok(matches!(first, [0x15 | 0x16, 0x03]))
 }

@@ -12,13 +12,17 @@ use std::sync::{Arc, Mutex};
 
 use tokio_rustls::rustls::{AlertDescription, CertificateError, Error as TlsError};
 
+use super::transport::Destination;
+
 /// One line saying what went wrong and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Trouble {
     pub message: String,
     /// The server closed (or reset) a plaintext connection without sending anything: a server
-    /// that speaks only TLS is one possible cause among others, so it is only mentioned.
-    pub closed_silently: bool,
+    /// that speaks only TLS is one possible cause among others (grpc-core and Go servers close
+    /// silently on a plaintext preface), so it is mentioned, and can be checked by sending a
+    /// ClientHello to this destination.
+    pub closed_silently: Option<(Destination, Peer)>,
 }
 
 impl fmt::Display for Trouble {
@@ -33,7 +37,7 @@ impl Trouble {
     fn new(message: String) -> Self {
         Trouble {
             message,
-            closed_silently: false,
+            closed_silently: None,
         }
     }
 
@@ -68,6 +72,15 @@ impl Troubles {
 
     pub fn last(&self) -> Option<Trouble> {
         self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// If the last trouble was a server closing a plaintext connection without a word, and
+    /// that server answers TLS (asked before `deadline`), the trouble that says so.
+    pub async fn tls_behind_silence(&self, deadline: tokio::time::Instant) -> Option<Trouble> {
+        let (destination, peer) = self.last()?.closed_silently?;
+        super::transport::answers_tls(&destination, &peer, deadline)
+            .await
+            .then(|| peer.speaks_tls())
     }
 }
 
@@ -219,6 +232,18 @@ impl Peer {
         }
     }
 
+    /// The server asked for a client certificate during the handshake, then closed the
+    /// connection before sending anything: what grpc-core servers do instead of an alert.
+    pub fn closed_after_asking_for_a_certificate(&self) -> Trouble {
+        Trouble::new(if self.client_cert {
+            "the server rejected our client certificate (it closed the connection after the \
+             handshake): check that --cert is signed by a CA the server trusts, and still valid"
+                .to_owned()
+        } else {
+            "the server requires a client certificate: give --cert and --key".to_owned()
+        })
+    }
+
     /// A plaintext connection saw the server answer with a TLS record.
     pub fn speaks_tls(&self) -> Trouble {
         let fix = if self.unix {
@@ -229,8 +254,8 @@ impl Peer {
         Trouble::new(format!("the server at {} speaks TLS: {fix}", self.addr))
     }
 
-    /// A plaintext connection the server closed before sending anything.
-    pub fn closed_silently(&self) -> Trouble {
+    /// A plaintext connection to `destination` the server closed before sending anything.
+    pub fn closed_silently(&self, destination: &Destination) -> Trouble {
         let fix = if self.unix {
             "--tls"
         } else {
@@ -238,7 +263,7 @@ impl Peer {
         };
         Trouble {
             message: format!("(a server that speaks only TLS can close like this: then use {fix})"),
-            closed_silently: true,
+            closed_silently: Some((destination.clone(), self.clone())),
         }
     }
 }
@@ -315,7 +340,10 @@ mod tests {
     fn a_trouble_is_found_inside_io_errors() {
         let trouble = peer(false).speaks_tls();
         let io = trouble.clone().into_io(io::ErrorKind::InvalidData);
-        assert_eq!(Trouble::find(&io), Some(&trouble));
+        assert_eq!(
+            Trouble::find(&io).map(|found| found.message.as_str()),
+            Some(trouble.message.as_str())
+        );
         assert_eq!(
             trouble.message,
             "the server at localhost:1 speaks TLS: use https://localhost:1 or --tls"

@@ -5,10 +5,13 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::transport::Destination;
 use super::trouble::{Peer, Troubles};
 
 /// A plaintext connection that checks the first bytes the server sends. A TLS server answers
@@ -21,16 +24,37 @@ pub struct Sniffer<S> {
     checking: bool,
     peer: Peer,
     troubles: Troubles,
+    destination: Destination,
 }
 
 impl<S> Sniffer<S> {
-    pub fn new(inner: S, peer: Peer, troubles: Troubles) -> Self {
+    pub fn new(inner: S, peer: Peer, troubles: Troubles, destination: Destination) -> Self {
         Sniffer {
             inner,
             checking: true,
             peer,
             troubles,
+            destination,
         }
+    }
+
+    /// The server closed or reset the connection before sending a byte.
+    fn closed_silently(&self) {
+        self.troubles
+            .record(self.peer.closed_silently(&self.destination));
+    }
+
+    fn note<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if self.checking
+            && let Poll::Ready(Err(err)) = &result
+            && matches!(
+                err.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            )
+        {
+            self.closed_silently();
+        }
+        result
     }
 }
 
@@ -54,9 +78,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Sniffer<S> {
         let new = &buf.filled()[before..];
         let (received, tls) = (!new.is_empty(), looks_like_tls(new));
         match &result {
-            Ok(()) if !received => {
-                this.troubles.record(this.peer.closed_silently());
-            }
+            Ok(()) if !received => this.closed_silently(),
             Ok(()) => {
                 this.checking = false;
                 if tls {
@@ -66,9 +88,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Sniffer<S> {
                     return Poll::Ready(Err(trouble.into_io(io::ErrorKind::InvalidData)));
                 }
             }
-            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => {
-                this.troubles.record(this.peer.closed_silently());
-            }
+            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => this.closed_silently(),
             Err(_) => {}
         }
         Poll::Ready(result)
@@ -81,7 +101,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffer<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.note(result)
     }
 
     fn poll_write_vectored(
@@ -89,7 +110,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffer<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.note(result)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -97,7 +119,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffer<S> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let result = Pin::new(&mut self.inner).poll_flush(cx);
+        self.note(result)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -108,28 +131,45 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffer<S> {
 /// An established TLS connection that records a TLS failure after the handshake: a TLS 1.3
 /// server checks our client certificate only once we have sent our last handshake message, and
 /// its alert arrives with the first read of the call.
+///
+/// Some servers (grpc-core's BoringSSL) send no alert at all: they close the connection. A
+/// connection that asked for a client certificate and closes before the server has sent any
+/// data is taken as one that refused ours (or its absence).
 pub struct Watched<S> {
     inner: S,
     peer: Peer,
     troubles: Troubles,
+    /// Whether a server asked for a client certificate.
+    asked: Arc<AtomicBool>,
+    /// Until the server's first application data arrives.
+    silent: bool,
 }
 
 impl<S> Watched<S> {
-    pub fn new(inner: S, peer: Peer, troubles: Troubles) -> Self {
+    pub fn new(inner: S, peer: Peer, troubles: Troubles, asked: Arc<AtomicBool>) -> Self {
         Watched {
             inner,
             peer,
             troubles,
+            asked,
+            silent: true,
         }
     }
 
     fn note<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
-        if let Poll::Ready(Err(err)) = &result
-            && err.kind() == io::ErrorKind::InvalidData
-        {
-            self.troubles.record(self.peer.tls_failure(err, false));
+        if let Poll::Ready(Err(err)) = &result {
+            self.failed(err);
         }
         result
+    }
+
+    fn failed(&self, err: &io::Error) {
+        if err.kind() == io::ErrorKind::InvalidData {
+            self.troubles.record(self.peer.tls_failure(err, false));
+        } else if self.silent && self.asked.load(Ordering::Relaxed) {
+            self.troubles
+                .record(self.peer.closed_after_asking_for_a_certificate());
+        }
     }
 }
 
@@ -139,8 +179,17 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        self.note(result)
+        let before = buf.filled().len();
+        let result = ready!(Pin::new(&mut self.inner).poll_read(cx, buf));
+        match &result {
+            Ok(()) if buf.filled().len() > before => self.silent = false,
+            // A TLS stream reports a close without close_notify as UnexpectedEof; a clean
+            // end of stream this early is the same refusal.
+            Ok(()) if self.silent => self.failed(&io::ErrorKind::UnexpectedEof.into()),
+            Ok(()) => {}
+            Err(err) => self.failed(err),
+        }
+        Poll::Ready(result)
     }
 }
 
