@@ -6,6 +6,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::cli::Compression;
+use crate::proto::HelloRequest;
 use crate::proto::greeter_client::GreeterClient;
 
 /// The message options of `hello`.
@@ -31,6 +32,44 @@ impl Messages {
             Some(Compression::Zstd) => client.send_compressed(CompressionEncoding::Zstd),
             None => client,
         }
+    }
+}
+
+impl Messages {
+    /// A request over --max-send-msg-size fails here, before anything is sent: tonic would
+    /// send the call's headers and then reset the stream, which it reports as INTERNAL.
+    pub fn check_request(&self, request: &HelloRequest) -> Result<(), Status> {
+        let size = prost::Message::encoded_len(request);
+        if size > self.max_send {
+            return Err(Status::resource_exhausted(format!(
+                "the request is {size} bytes, more than --max-send-msg-size {} bytes",
+                self.max_send
+            )));
+        }
+        Ok(())
+    }
+
+    /// A server that does not know our request's encoding should answer UNIMPLEMENTED (the
+    /// gRPC spec, compression.md); grpc-core instead fails to parse the `grpc-encoding` header
+    /// (zstd is not in its list) and answers INTERNAL. Either way, say what to do.
+    pub fn refused_encoding(&self, status: Status) -> Status {
+        let Some(encoding) = self.compress else {
+            return status;
+        };
+        let about_encoding = status.message().contains("grpc-encoding")
+            || status.message().to_ascii_lowercase().contains("compress");
+        if !matches!(status.code(), Code::Internal | Code::Unimplemented) || !about_encoding {
+            return status;
+        }
+        let name = match encoding {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        };
+        Status::unimplemented(format!(
+            "the server does not accept {name}-compressed requests ({}): use another \
+             --compress, or none",
+            status.message()
+        ))
     }
 }
 

@@ -94,6 +94,7 @@ impl Method {
 /// Makes the call, retrying it on UNAVAILABLE as `--retries` allows, within the deadline
 /// `config.timeout` sets.
 async fn call(config: &Config, transport: &Transport) -> Result<()> {
+    check_request(config)?;
     let deadline = Instant::now() + config.timeout;
     let patience = &config.patience;
     let mut backoff = Backoff::new(patience.retry_backoff, MAX_RETRY_BACKOFF);
@@ -130,6 +131,7 @@ async fn call(config: &Config, transport: &Transport) -> Result<()> {
 /// Checks that a replica answers (as patiently as asked), so a run against replicas that are
 /// all down fails at once like a single call; then makes the calls, spread over the replicas.
 async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
+    check_request(config)?;
     let deadline = Instant::now() + config.timeout;
     let expired = || deadline_exceeded(&config.targets, config.timeout);
     let probe = patience::connect(
@@ -144,6 +146,21 @@ async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
     let replicas =
         replicas::Replicas::new(&config.targets, channel, transport, config.messages).await?;
     repeat::run(config, &replicas).await
+}
+
+/// A request too large to send fails before connecting (each line of --bidi is left to
+/// tonic's own check).
+fn check_request(config: &Config) -> Result<(), CallFailed> {
+    if config.method == Method::Bidi {
+        return Ok(());
+    }
+    let request = HelloRequest {
+        name: config.name.clone(),
+    };
+    config
+        .messages
+        .check_request(&request)
+        .map_err(|status| status_failure(&config.targets, config.method, &status))
 }
 
 /// The longest pause between two retries.
@@ -180,7 +197,7 @@ async fn attempt(
         output::print_reply(&reply, config.output).wrap_err("could not write to stdout")
     };
     let failed = |status: Status| -> Report {
-        let status = as_grpc_says(status, transport.troubles());
+        let status = as_grpc_says(status, transport.troubles(), &config.messages);
         if is_deadline(&status) {
             expired().into()
         } else {
@@ -273,7 +290,8 @@ fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send +
 }
 
 /// The status gRPC (and grpc-go) would report for what tonic reported as `status`.
-fn as_grpc_says(status: Status, troubles: &Troubles) -> Status {
+fn as_grpc_says(status: Status, troubles: &Troubles, messages: &Messages) -> Status {
+    let status = messages.refused_encoding(status);
     let status = messages::over_limit_is_resource_exhausted(status);
     connection_lost_is_unavailable(status, troubles)
 }

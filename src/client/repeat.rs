@@ -125,7 +125,9 @@ async fn call_with_retries(
             .client
             .say_hello(timed(request, deadline, &config.headers));
         let outcome = tokio::time::timeout_at(deadline, call).await.map(|result| {
-            result.map_err(|status| super::as_grpc_says(status, replicas.troubles()))
+            result.map_err(|status| {
+                super::as_grpc_says(status, replicas.troubles(), &config.messages)
+            })
         });
         let Ok(Err(status)) = &outcome else {
             return outcome;
