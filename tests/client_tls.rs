@@ -283,3 +283,73 @@ fn an_invalid_server_name_is_a_usage_error() {
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("'--server-name <NAME>'"), "{out:?}");
 }
+
+#[test]
+fn replicas_speak_tls_too() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let addr = format!("https://{}", server.loopback());
+    let out = hello(&[
+        "--addr",
+        &addr,
+        "--ca-cert",
+        &certs.path("ca.pem"),
+        "--count",
+        "3",
+        "--concurrency",
+        "2",
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello world\n".repeat(3));
+    assert!(out.stderr.contains("calls 3, ok 3"), "{out:?}");
+}
+
+/// A loopback server that answers every connection with `answer` (and then closes it), the
+/// way a server of the other kind answers.
+fn answering_server(
+    answer: &'static [u8],
+    connections: usize,
+) -> (std::thread::JoinHandle<()>, String) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let thread = std::thread::spawn(move || {
+        // Later connections wait in the backlog, unanswered, until the test ends.
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut first = [0u8; 24];
+            let _ = stream.read(&mut first);
+            let _ = stream.write_all(answer);
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_secs(10));
+        drop(listener);
+    });
+    (thread, addr)
+}
+
+#[test]
+fn a_tls_alert_in_answer_to_plaintext_is_recognised_at_once() {
+    // What rustls-based servers send for a plaintext preface: a fatal decode_error alert.
+    // One connection only: the TLS probe after a silent close would get no answer, so the
+    // message can only come from the sniffer reading the alert.
+    let (_thread, addr) = answering_server(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32], 1);
+    let out = hello(&["--addr", &addr, "--timeout", "10s"]);
+    assert_unavailable(
+        &out,
+        &format!("the server at {addr} speaks TLS: use https://{addr} or --tls"),
+    );
+    assert!(out.elapsed < Duration::from_secs(5), "{out:?}");
+}
+
+#[test]
+fn a_silent_plaintext_failure_only_mentions_tls() {
+    // Closes at once, and answers a ClientHello the same way: not a TLS server.
+    let (_thread, addr) = answering_server(b"", 2);
+    let out = hello(&["--addr", &addr, "--timeout", "10s"]);
+    assert_unavailable(&out, "a server that speaks only TLS can close like this");
+    assert!(!out.stderr.contains("speaks TLS:"), "{out:?}");
+    assert!(out.elapsed < Duration::from_secs(5), "{out:?}");
+}

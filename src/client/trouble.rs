@@ -166,7 +166,11 @@ impl Peer {
                 format!(
                     "the server's certificate is not valid for {name} (it is for {}): check \
                      --addr or set --server-name",
-                    presented.join(", ")
+                    presented
+                        .iter()
+                        .map(|name| plain_name(name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
@@ -268,6 +272,19 @@ impl Peer {
     }
 }
 
+/// webpki gives the certificate's names in Debug form (`DnsName("localhost")`,
+/// `IpAddress(127.0.0.1)`); people read them bare.
+fn plain_name(presented: &str) -> String {
+    let inner = ["DnsName(", "IpAddress(", "URI("]
+        .iter()
+        .find_map(|kind| presented.strip_prefix(kind))
+        .and_then(|rest| rest.strip_suffix(')'));
+    match inner {
+        Some(inner) => inner.trim_matches('"').to_owned(),
+        None => presented.to_owned(),
+    }
+}
+
 /// rustls names alerts in CamelCase; the TLS RFCs, and people, in snake_case.
 fn alert_name(alert: AlertDescription) -> String {
     let camel = format!("{alert:?}");
@@ -334,6 +351,13 @@ mod tests {
         let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
         let closed = peer(false).tls_failure(&eof, true).message;
         assert!(closed.contains("probably does not speak TLS"), "{closed}");
+    }
+
+    #[test]
+    fn certificate_names_are_shown_bare() {
+        assert_eq!(plain_name("DnsName(\"localhost\")"), "localhost");
+        assert_eq!(plain_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(plain_name("something else"), "something else");
     }
 
     #[test]
