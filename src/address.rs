@@ -22,8 +22,9 @@ pub enum ListenAddr {
 /// Where `greeter hello` connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// `HOST:PORT`, `:PORT`, `[IPV6]:PORT` or `http://HOST:PORT`: plaintext HTTP/2.
-    Tcp { host: Host, port: u16 },
+    /// `HOST:PORT`, `:PORT`, `[IPV6]:PORT` or `http://HOST:PORT`: plaintext HTTP/2, unless
+    /// `tls` (`https://HOST:PORT`, or a TLS flag on the command line).
+    Tcp { host: Host, port: u16, tls: bool },
     /// `unix:PATH` or `unix:///ABS/PATH`.
     Unix(PathBuf),
 }
@@ -90,7 +91,8 @@ impl FromStr for Target {
             return Ok(Target::Unix(path));
         }
         // grpc-go's target syntax `dns:///host:port` names the same thing as `host:port`.
-        let authority = ["http://", "dns:///"]
+        let tls = text.starts_with("https://");
+        let authority = ["http://", "https://", "dns:///"]
             .iter()
             .find_map(|scheme| text.strip_prefix(scheme))
             .map(|rest| rest.strip_suffix('/').unwrap_or(rest));
@@ -104,14 +106,14 @@ impl FromStr for Target {
             None => {
                 reject_scheme(
                     text,
-                    "use HOST:PORT, http://HOST:PORT or unix:PATH (TLS is not supported yet)",
+                    "use HOST:PORT, http://HOST:PORT, https://HOST:PORT or unix:PATH",
                 )?;
                 text
             }
         };
         let (host, port) = host_port(authority)?;
         let host = host.unwrap_or_else(|| Host::Name("localhost".into()));
-        Ok(Target::Tcp { host, port })
+        Ok(Target::Tcp { host, port, tls })
     }
 }
 
@@ -227,7 +229,7 @@ impl fmt::Display for ListenAddr {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Tcp { host, port } => write!(f, "{host}:{port}"),
+            Target::Tcp { host, port, .. } => write!(f, "{host}:{port}"),
             Target::Unix(path) => write!(f, "unix:{}", path.display()),
         }
     }
@@ -326,6 +328,7 @@ mod tests {
         let localhost = |port| Target::Tcp {
             host: name("localhost"),
             port,
+            tls: false,
         };
         assert_eq!(target("localhost:50051"), localhost(50051));
         assert_eq!(target(":50051"), localhost(50051));
@@ -336,28 +339,48 @@ mod tests {
             target("[::1]:1"),
             Target::Tcp {
                 host: Host::Ip(Ipv6Addr::LOCALHOST.into()),
-                port: 1
+                port: 1,
+                tls: false,
             }
         );
         assert_eq!(
             target("http://[::1]:1"),
             Target::Tcp {
                 host: Host::Ip(Ipv6Addr::LOCALHOST.into()),
-                port: 1
+                port: 1,
+                tls: false,
             }
         );
         assert_eq!(
             target("127.0.0.2:443"),
             Target::Tcp {
                 host: Host::Ip([127, 0, 0, 2].into()),
-                port: 443
+                port: 443,
+                tls: false,
             }
         );
         assert_eq!(
             target("greeter.default.svc.cluster.local:50051"),
             Target::Tcp {
                 host: name("greeter.default.svc.cluster.local"),
-                port: 50051
+                port: 50051,
+                tls: false,
+            }
+        );
+        assert_eq!(
+            target("https://localhost:443"),
+            Target::Tcp {
+                host: name("localhost"),
+                port: 443,
+                tls: true,
+            }
+        );
+        assert_eq!(
+            target("https://[::1]:8443/"),
+            Target::Tcp {
+                host: Host::Ip(Ipv6Addr::LOCALHOST.into()),
+                port: 8443,
+                tls: true,
             }
         );
         assert_eq!(
@@ -376,7 +399,9 @@ mod tests {
         assert!(target_error("localhost").contains("write HOST:PORT"));
         assert!(target_error("localhost:http").contains("is not a port"));
         assert!(target_error("ftp://localhost:1").contains("unsupported scheme 'ftp://'"));
-        assert!(target_error("https://localhost:1").contains("TLS is not supported yet"));
+        assert!(target_error("https://localhost:1/x").contains("has a path"));
+        assert!(target_error("https://localhost").contains("no port"));
+        assert!(target_error("grpcs://localhost:1").contains("https://HOST:PORT"));
         assert!(target_error("http://localhost:1/helloworld").contains("has a path"));
         assert!(target_error("http://localhost").contains("no port"));
         assert!(target_error("fe80::1:50051").contains("brackets"));
@@ -405,5 +430,6 @@ mod tests {
         }
         assert_eq!(target(":7").to_string(), "localhost:7");
         assert_eq!(target("http://[::1]:7").to_string(), "[::1]:7");
+        assert_eq!(target("https://[::1]:7").to_string(), "[::1]:7");
     }
 }

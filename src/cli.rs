@@ -370,8 +370,8 @@ pub struct HelloArgs {
     /// The server to call; several (repeated, or comma-separated) spread the calls.
     ///
     /// `HOST:PORT` (every address HOST resolves to is tried), `:PORT` (localhost),
-    /// `[IPV6]:PORT`, `http://HOST:PORT`, `dns:///HOST:PORT`, `unix:PATH` or
-    /// `unix:///ABS/PATH`. With several addresses, or a host name that resolves to several
+    /// `[IPV6]:PORT`, `http://HOST:PORT`, `https://HOST:PORT` (TLS), `dns:///HOST:PORT`,
+    /// `unix:PATH` or `unix:///ABS/PATH`. With several addresses, or a host name that resolves to several
     /// (a Kubernetes headless Service), --count and --duration spread their calls over every
     /// address that is up, and resolve names again every 5 s.
     #[arg(
@@ -541,7 +541,8 @@ pub struct HelloArgs {
     /// The name the server's certificate must carry, and the TLS SNI [default: the host of
     /// --addr].
     ///
-    /// For a server reached by IP address or through a tunnel. Implies --tls.
+    /// For a server reached by IP address or through a tunnel. Implies --tls (over a Unix
+    /// socket, give --tls too; the name is then "localhost" unless set here).
     #[arg(long, env = "GREETER_SERVER_NAME", value_name = "NAME")]
     pub server_name: Option<String>,
 

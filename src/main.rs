@@ -124,7 +124,7 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     "NAME is given twice, as an argument and as --name: give one",
                 );
             }
-            let headers =
+            let mut headers =
                 match client::Headers::parse(&args.headers, |name| std::env::var(name).ok()) {
                     Ok(headers) => headers,
                     Err(client::HeaderError::Usage(message)) => usage_error(
@@ -134,11 +134,56 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     ),
                     Err(unreadable) => return Err(unreadable.into()),
                 };
+            // The flag (or GREETER_TOKEN_FILE) wins over GREETER_TOKEN, the token itself.
+            let token = args.token_file.as_deref();
+            match client::bearer(token, std::env::var("GREETER_TOKEN").ok()) {
+                Ok(None) => {}
+                Ok(Some(_)) if headers.contains("authorization") => usage_error(
+                    "hello",
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "the authorization header is given twice, by -H 'authorization: ...' and by                      --token-file or GREETER_TOKEN: give one",
+                ),
+                Ok(Some(bearer)) => headers.authorize(bearer),
+                Err(client::HeaderError::Usage(message)) => {
+                    usage_error("hello", clap::error::ErrorKind::ValueValidation, &message)
+                }
+                Err(unreadable) => return Err(unreadable.into()),
+            }
+            // Each of these flags means TLS, for every target.
+            let tls_everywhere = args.tls
+                || args.ca_cert.is_some()
+                || args.cert.is_some()
+                || args.server_name.is_some()
+                || args.insecure_skip_verify;
+            if let Some(name) = &args.server_name
+                && let Err(message) = client::check_server_name(name)
+            {
+                usage_error(
+                    "hello",
+                    clap::error::ErrorKind::ValueValidation,
+                    &format!("invalid value '{name}' for '--server-name <NAME>': {message}"),
+                );
+            }
             let targets: Vec<address::Target> = args
                 .addr
                 .iter()
                 .map(|addr| parse_addr("hello", addr))
                 .collect();
+            // TLS over a Unix socket is unusual enough to be asked for by name: a flag that
+            // only implies TLS is more likely a GREETER_* variable meant for TCP targets.
+            if tls_everywhere
+                && !args.tls
+                && targets
+                    .iter()
+                    .any(|t| matches!(t, address::Target::Unix(_)))
+            {
+                usage_error(
+                    "hello",
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "TLS over a Unix socket needs --tls: add it, or drop --ca-cert, --cert, \
+                     --server-name and --insecure-skip-verify",
+                );
+            }
             if targets.len() > 1
                 && targets
                     .iter()
@@ -177,6 +222,23 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     (_, true) => client::Method::Bidi,
                     (true, false) => client::Method::ServerStream,
                     (false, false) => client::Method::Unary,
+                },
+                transport: client::TransportOptions {
+                    tls_everywhere,
+                    tls: client::TlsOptions {
+                        ca_cert: args.ca_cert,
+                        cert: args.cert,
+                        key: args.key,
+                        insecure_skip_verify: args.insecure_skip_verify,
+                    },
+                    server_name: args.server_name,
+                    keepalive_interval: args.keepalive_interval,
+                    keepalive_timeout: args.keepalive_timeout,
+                },
+                messages: client::Messages {
+                    compress: args.compress,
+                    max_recv: args.max_recv_msg_size,
+                    max_send: args.max_send_msg_size,
                 },
             })
         }

@@ -56,6 +56,17 @@ impl Headers {
         Ok(Headers(headers))
     }
 
+    /// Whether a header `name` (lowercase) was given.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(key, _)| key.as_str() == name)
+    }
+
+    /// Adds `authorization` (the bearer token): it must not also come from `-H`.
+    pub fn authorize(&mut self, value: AsciiMetadataValue) {
+        self.0
+            .push((AsciiMetadataKey::from_static("authorization"), value));
+    }
+
     /// Adds the headers to a request's metadata.
     pub fn apply(&self, metadata: &mut MetadataMap) {
         for (key, value) in &self.0 {

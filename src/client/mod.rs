@@ -2,14 +2,25 @@
 
 mod connect;
 mod headers;
+mod insecure;
+mod messages;
 mod output;
 mod patience;
 mod repeat;
 mod replicas;
+mod tls;
+mod token;
+mod transport;
+mod trouble;
+mod watch;
 
 pub use headers::{HeaderError, Headers};
+pub use messages::Messages;
 pub use patience::Patience;
 pub use repeat::Repeat;
+pub use tls::TlsOptions;
+pub use token::bearer;
+pub use transport::{TransportOptions, check_server_name};
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -24,10 +35,11 @@ use tonic::{Code, Request, Status, Streaming};
 use crate::address::Targets;
 use crate::cli::OutputFormat;
 use crate::exit::CallFailed;
-use crate::proto::greeter_client::GreeterClient;
 use crate::proto::{HelloReply, HelloRequest};
 use crate::server::workers::single_threaded_runtime;
 use patience::Backoff;
+use transport::Transport;
+use trouble::Troubles;
 
 /// What `hello` needs, checked and resolved from the command line.
 pub struct Config {
@@ -39,15 +51,19 @@ pub struct Config {
     pub patience: Patience,
     pub headers: Headers,
     pub repeat: Repeat,
+    pub transport: TransportOptions,
+    pub messages: Messages,
 }
 
 pub fn run(config: Config) -> Result<()> {
+    // Reads the TLS files (only if TLS is used) before anything connects.
+    let transport = Transport::new(config.transport.clone(), &config.targets)?;
     // A one-shot call has nothing to run in parallel: one thread starts fastest.
     let runtime = single_threaded_runtime()?;
     let outcome = if config.repeat.is_single() {
-        runtime.block_on(call(&config))
+        runtime.block_on(call(&config, &transport))
     } else {
-        runtime.block_on(call_repeatedly(&config))
+        runtime.block_on(call_repeatedly(&config, &transport))
     };
     // A read of stdin (--bidi) may still be blocked on its thread; don't wait for it.
     runtime.shutdown_background();
@@ -77,7 +93,8 @@ impl Method {
 
 /// Makes the call, retrying it on UNAVAILABLE as `--retries` allows, within the deadline
 /// `config.timeout` sets.
-async fn call(config: &Config) -> Result<()> {
+async fn call(config: &Config, transport: &Transport) -> Result<()> {
+    check_request(config)?;
     let deadline = Instant::now() + config.timeout;
     let patience = &config.patience;
     let mut backoff = Backoff::new(patience.retry_backoff, MAX_RETRY_BACKOFF);
@@ -90,7 +107,7 @@ async fn call(config: &Config) -> Result<()> {
     let printed = Cell::new(false);
     let mut retry = 0;
     loop {
-        let failure = match attempt(config, deadline, &printed).await {
+        let failure = match attempt(config, transport, deadline, &printed).await {
             Err(failure) if retry < retries && !printed.get() && is_unavailable(&failure) => {
                 failure
             }
@@ -113,19 +130,37 @@ async fn call(config: &Config) -> Result<()> {
 
 /// Checks that a replica answers (as patiently as asked), so a run against replicas that are
 /// all down fails at once like a single call; then makes the calls, spread over the replicas.
-async fn call_repeatedly(config: &Config) -> Result<()> {
+async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
+    check_request(config)?;
     let deadline = Instant::now() + config.timeout;
     let expired = || deadline_exceeded(&config.targets, config.timeout);
     let probe = patience::connect(
         &config.targets,
+        transport,
         deadline,
         config.timeout,
         &config.patience,
         expired,
     );
     let channel = probe.await?;
-    let replicas = replicas::Replicas::new(&config.targets, channel).await?;
+    let replicas =
+        replicas::Replicas::new(&config.targets, channel, transport, config.messages).await?;
     repeat::run(config, &replicas).await
+}
+
+/// A request too large to send fails before connecting (each line of --bidi is left to
+/// tonic's own check).
+fn check_request(config: &Config) -> Result<(), CallFailed> {
+    if config.method == Method::Bidi {
+        return Ok(());
+    }
+    let request = HelloRequest {
+        name: config.name.clone(),
+    };
+    config
+        .messages
+        .check_request(&request)
+        .map_err(|status| status_failure(&config.targets, config.method, &status))
 }
 
 /// The longest pause between two retries.
@@ -139,19 +174,30 @@ fn is_unavailable(failure: &Report) -> bool {
 
 /// Connects and makes the call once, printing each reply as it arrives (and noting in
 /// `printed` that it did).
-async fn attempt(config: &Config, deadline: Instant, printed: &Cell<bool>) -> Result<()> {
+async fn attempt(
+    config: &Config,
+    transport: &Transport,
+    deadline: Instant,
+    printed: &Cell<bool>,
+) -> Result<()> {
     let target = &config.targets;
     let expired = || deadline_exceeded(target, config.timeout);
 
-    let channel =
-        patience::connect(target, deadline, config.timeout, &config.patience, expired).await?;
-    let mut client = GreeterClient::new(channel);
+    let connecting = patience::connect(
+        target,
+        transport,
+        deadline,
+        config.timeout,
+        &config.patience,
+        expired,
+    );
+    let mut client = config.messages.client(connecting.await?);
     let print = |reply: HelloReply| {
         printed.set(true);
         output::print_reply(&reply, config.output).wrap_err("could not write to stdout")
     };
     let failed = |status: Status| -> Report {
-        let status = connection_lost_is_unavailable(status);
+        let status = as_grpc_says(status, transport.troubles(), &config.messages);
         if is_deadline(&status) {
             expired().into()
         } else {
@@ -189,9 +235,23 @@ async fn attempt(config: &Config, deadline: Instant, printed: &Cell<bool>) -> Re
             }
         }
     };
-    tokio::time::timeout_at(deadline, exchange)
+    let outcome = tokio::time::timeout_at(deadline, exchange)
         .await
-        .map_err(|_| expired())?
+        .map_err(|_| expired())?;
+    match outcome {
+        // A server that closed without a word may be a TLS server: ask it, now that the
+        // call has failed anyway.
+        Err(failure) if is_unavailable(&failure) => {
+            match transport.troubles().tls_behind_silence(deadline).await {
+                Some(trouble) => {
+                    let status = Status::unavailable(trouble.message);
+                    Err(status_failure(target, config.method, &status).into())
+                }
+                None => Err(failure),
+            }
+        }
+        outcome => outcome,
+    }
 }
 
 /// A request carrying the `-H` headers and the deadline, sent as `grpc-timeout` so the server
@@ -229,11 +289,21 @@ fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send +
     LinesStream::new(lines).map_while(|line| line.ok().map(|name| HelloRequest { name }))
 }
 
+/// The status gRPC (and grpc-go) would report for what tonic reported as `status`.
+fn as_grpc_says(status: Status, troubles: &Troubles, messages: &Messages) -> Status {
+    let status = messages.refused_encoding(status);
+    let status = messages::over_limit_is_resource_exhausted(status);
+    connection_lost_is_unavailable(status, troubles)
+}
+
 /// A connection that broke under a call reaches tonic as UNKNOWN ("transport error"), as
 /// CANCELLED (hyper gave up the request) or as UNAVAILABLE with a raw OS message; gRPC (and
 /// grpc-go) call all of them UNAVAILABLE, which is also what --retries retries. A status the
 /// server sent, or a deadline, has no transport error behind it and is left alone.
-fn connection_lost_is_unavailable(status: Status) -> Status {
+///
+/// h2 passes the cause on as text only, so what the transport recorded (a TLS alert, a TLS
+/// server answering plaintext) is taken from `troubles`.
+fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status {
     if !matches!(
         status.code(),
         Code::Unknown | Code::Unavailable | Code::Cancelled
@@ -260,10 +330,17 @@ fn connection_lost_is_unavailable(status: Status) -> Status {
     }
     // An HTTP/1 server or a TLS port answers the HTTP/2 preface with bytes h2 cannot parse,
     // or by closing: both end here.
-    Status::unavailable(format!(
+    let generic = format!(
         "the connection broke: {}; is --addr a gRPC server's port, speaking plaintext HTTP/2?",
         causes.join(": ")
-    ))
+    );
+    match troubles.last() {
+        Some(trouble) if trouble.closed_silently.is_some() => {
+            Status::unavailable(format!("{generic} {trouble}"))
+        }
+        Some(trouble) => Status::unavailable(trouble.message),
+        None => Status::unavailable(generic),
+    }
 }
 
 /// tonic reports its own enforcement of the deadline as CANCELLED caused by `TimeoutExpired`;

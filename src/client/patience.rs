@@ -8,6 +8,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::connect;
+use super::transport::Transport;
 use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
 
@@ -50,6 +51,7 @@ pub fn shown(pause: Duration) -> String {
 /// `deadline`. A deadline that passes before any attempt failed is `expired()`.
 pub async fn connect(
     target: &Targets,
+    transport: &Transport,
     deadline: Instant,
     timeout: Duration,
     patience: &Patience,
@@ -58,7 +60,7 @@ pub async fn connect(
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));
     let mut last_failure: Option<CallFailed> = None;
     for attempt in 1.. {
-        let connecting = connect_once(target, patience.connect_timeout);
+        let connecting = connect_once(target, transport, patience.connect_timeout);
         let failure = match tokio::time::timeout_at(deadline, connecting).await {
             Ok(Ok(channel)) => return Ok(channel),
             Ok(Err(failure)) if !patience.wait_for_ready => return Err(failure),
@@ -101,10 +103,14 @@ fn gave_up(target: &Targets, timeout: Duration, last: &CallFailed) -> CallFailed
 }
 
 /// One attempt: each target in turn until one connects; the failure is the last one's.
-async fn connect_once(targets: &Targets, limit: Option<Duration>) -> Result<Channel, CallFailed> {
+async fn connect_once(
+    targets: &Targets,
+    transport: &Transport,
+    limit: Option<Duration>,
+) -> Result<Channel, CallFailed> {
     let mut failure = None;
     for target in &targets.0 {
-        match connect_one(target, limit).await {
+        match connect_one(target, transport, limit).await {
             Ok(channel) => return Ok(channel),
             Err(error) => failure = Some(error),
         }
@@ -112,11 +118,15 @@ async fn connect_once(targets: &Targets, limit: Option<Duration>) -> Result<Chan
     Err(failure.expect("there is at least one --addr"))
 }
 
-async fn connect_one(target: &Target, limit: Option<Duration>) -> Result<Channel, CallFailed> {
+async fn connect_one(
+    target: &Target,
+    transport: &Transport,
+    limit: Option<Duration>,
+) -> Result<Channel, CallFailed> {
     let Some(limit) = limit else {
-        return connect::connect(target).await;
+        return connect::connect(target, transport).await;
     };
-    tokio::time::timeout(limit, connect::connect(target))
+    tokio::time::timeout(limit, connect::connect(target, transport))
         .await
         .unwrap_or_else(|_| {
             Err(CallFailed::new(

@@ -124,9 +124,11 @@ async fn call_with_retries(
         let call = pick
             .client
             .say_hello(timed(request, deadline, &config.headers));
-        let outcome = tokio::time::timeout_at(deadline, call)
-            .await
-            .map(|result| result.map_err(super::connection_lost_is_unavailable));
+        let outcome = tokio::time::timeout_at(deadline, call).await.map(|result| {
+            result.map_err(|status| {
+                super::as_grpc_says(status, replicas.troubles(), &config.messages)
+            })
+        });
         let Ok(Err(status)) = &outcome else {
             return outcome;
         };

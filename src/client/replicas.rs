@@ -4,15 +4,18 @@
 //! every few seconds, so a Kubernetes headless Service's new pods join and gone ones leave.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tonic::Code;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
-use super::connect::{USER_AGENT, resolve};
+use super::connect::resolve;
+use super::messages::Messages;
+use super::transport::Transport;
+use super::trouble::Troubles;
 use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
 use crate::proto::greeter_client::GreeterClient;
@@ -26,6 +29,8 @@ const SET_ASIDE: Duration = Duration::from_secs(1);
 /// The replicas a run spreads its calls over.
 pub struct Replicas {
     targets: Targets,
+    transport: Transport,
+    messages: Messages,
     members: RefCell<Vec<Member>>,
     next: Cell<usize>,
 }
@@ -45,24 +50,36 @@ pub struct Pick {
 impl Replicas {
     /// The replicas of `targets`: every resolved address (a single Unix socket is its own
     /// only replica, on `channel`, the connection already made).
-    pub async fn new(targets: &Targets, channel: Channel) -> Result<Replicas, CallFailed> {
+    pub async fn new(
+        targets: &Targets,
+        channel: Channel,
+        transport: &Transport,
+        messages: Messages,
+    ) -> Result<Replicas, CallFailed> {
         let members = match targets.0.as_slice() {
             [Target::Unix(_)] => vec![Member {
                 addr: None,
-                client: GreeterClient::new(channel),
+                client: messages.client(channel),
                 set_aside_until: None,
             }],
             _ => resolve_all(targets)
                 .await?
                 .into_iter()
-                .map(member)
+                .map(|(addr, target)| member(transport, messages, &targets.0[target], addr))
                 .collect(),
         };
         Ok(Replicas {
             targets: targets.clone(),
+            transport: transport.clone(),
+            messages,
             members: RefCell::new(members),
             next: Cell::new(0),
         })
+    }
+
+    /// What the connections saw go wrong.
+    pub fn troubles(&self) -> &Troubles {
+        self.transport.troubles()
     }
 
     /// The next replica in turn that is not set aside; if every one is, the one whose time
@@ -119,36 +136,45 @@ impl Replicas {
             // While DNS is down, keep the replicas we have.
             if let Ok(now) = resolve_all(&self.targets).await {
                 let mut members = self.members.borrow_mut();
-                members.retain(|member| member.addr.is_some_and(|addr| now.contains(&addr)));
+                members.retain(|member| member.addr.is_some_and(|addr| now.contains_key(&addr)));
                 let known: BTreeSet<SocketAddr> = members.iter().filter_map(|m| m.addr).collect();
-                members.extend(now.difference(&known).copied().map(member));
+                let new = now.into_iter().filter(|(addr, _)| !known.contains(addr));
+                members.extend(new.map(|(addr, target)| {
+                    member(
+                        &self.transport,
+                        self.messages,
+                        &self.targets.0[target],
+                        addr,
+                    )
+                }));
             }
         }
     }
 }
 
-fn member(addr: SocketAddr) -> Member {
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
-        .expect("a socket address is a valid authority")
-        .tcp_nodelay(true)
-        .user_agent(USER_AGENT)
-        .expect("a static user agent is a valid header value")
-        .connect_lazy();
+/// The replica at `addr`, one of `target`'s addresses: connected (through the same transport
+/// as every other channel, TLS included) at its first call.
+fn member(transport: &Transport, messages: Messages, target: &Target, addr: SocketAddr) -> Member {
     Member {
         addr: Some(addr),
-        client: GreeterClient::new(channel),
+        client: messages.client(transport.lazy(target, addr)),
         set_aside_until: None,
     }
 }
 
-/// Every address of every target; an error only if none resolves.
-async fn resolve_all(targets: &Targets) -> Result<BTreeSet<SocketAddr>, CallFailed> {
-    let mut addrs = BTreeSet::new();
+/// Every address of every target, each with the index of the first target it came from (its
+/// TLS settings and certificate name are that target's); an error only if none resolves.
+async fn resolve_all(targets: &Targets) -> Result<BTreeMap<SocketAddr, usize>, CallFailed> {
+    let mut addrs = BTreeMap::new();
     let mut failure = None;
-    for target in &targets.0 {
-        if let Target::Tcp { host, port } = target {
+    for (index, target) in targets.0.iter().enumerate() {
+        if let Target::Tcp { host, port, .. } = target {
             match resolve(host, *port).await {
-                Ok(resolved) => addrs.extend(resolved),
+                Ok(resolved) => {
+                    for addr in resolved {
+                        addrs.entry(addr).or_insert(index);
+                    }
+                }
                 Err(err) => failure = Some(format!("{host}: {}", crate::report::describe_io(&err))),
             }
         }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
+pub mod certs;
 pub mod h2conn;
 pub mod peer;
 pub mod raw_call;

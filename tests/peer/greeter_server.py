@@ -4,6 +4,10 @@ Modelled on grpc/examples/python/helloworld/greeter_server.py (with the Go examp
 "Hello " + name), plus the two streaming methods of the helloworld proto, a port the kernel
 picks, a readiness line, and stderr lines per SayHello naming the deadline and the metadata it
 saw.
+
+Optionally it serves TLS (--tls-cert/--tls-key, with --tls-client-ca requiring client
+certificates), requires a bearer token (--require-token), limits the request size
+(--max-recv), and accepts only uncompressed requests (--identity-only).
 """
 
 import argparse
@@ -22,15 +26,24 @@ import helloworld_pb2_grpc  # noqa: E402
 
 
 class Greeter(helloworld_pb2_grpc.GreeterServicer):
-    def __init__(self, delay):
+    def __init__(self, delay, token):
         self.delay = delay
+        self.token = token
 
     def SayHello(self, request, context):
         remaining = context.time_remaining()
         shown = "none" if remaining is None else f"{remaining:.3f}"
         print(f"SayHello name={request.name!r} deadline_remaining={shown}", file=sys.stderr, flush=True)
-        for key, value in context.invocation_metadata():
+        metadata = context.invocation_metadata()
+        for key, value in metadata:
             print(f"metadata {key}: {value}", file=sys.stderr, flush=True)
+        if self.token is not None:
+            expected = f"Bearer {self.token}"
+            given = [value for key, value in metadata if key == "authorization"]
+            if given != [expected]:
+                # Like a real server: say what is wrong, never echo what was sent.
+                why = "missing bearer token" if not given else "invalid bearer token"
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, why)
         if self.delay:
             # Sleeps like a slow handler, but gives up when the client does.
             deadline = time.monotonic() + self.delay
@@ -53,11 +66,44 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--addr", default="127.0.0.1:0", help="loopback HOST:PORT to listen on")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds SayHello takes")
+    parser.add_argument("--tls-cert", help="serve TLS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    parser.add_argument("--tls-client-ca", help="require client certificates signed by this CA")
+    parser.add_argument("--require-token", help="require 'authorization: Bearer TOKEN'")
+    parser.add_argument("--max-recv", type=int, help="the largest request message, in bytes")
+    parser.add_argument(
+        "--identity-only", action="store_true", help="accept no compressed request"
+    )
     args = parser.parse_args()
 
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=10))
-    helloworld_pb2_grpc.add_GreeterServicer_to_server(Greeter(args.delay), server)
-    port = server.add_insecure_port(args.addr)
+    options = []
+    if args.max_recv is not None:
+        options.append(("grpc.max_receive_message_length", args.max_recv))
+    if args.identity_only:
+        # Bit 0 alone: identity. A gzip request then fails with UNIMPLEMENTED, which proves
+        # that the client really compressed it (the server never shows grpc-encoding).
+        options.append(("grpc.compression_enabled_algorithms_bitset", 1))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=10), options=options)
+    helloworld_pb2_grpc.add_GreeterServicer_to_server(
+        Greeter(args.delay, args.require_token), server
+    )
+    if args.tls_cert:
+        with open(args.tls_key, "rb") as f:
+            key = f.read()
+        with open(args.tls_cert, "rb") as f:
+            chain = f.read()
+        client_ca = None
+        if args.tls_client_ca:
+            with open(args.tls_client_ca, "rb") as f:
+                client_ca = f.read()
+        credentials = grpc.ssl_server_credentials(
+            [(key, chain)],
+            root_certificates=client_ca,
+            require_client_auth=client_ca is not None,
+        )
+        port = server.add_secure_port(args.addr, credentials)
+    else:
+        port = server.add_insecure_port(args.addr)
     if port == 0:
         sys.exit(f"could not listen on {args.addr}")
     server.start()

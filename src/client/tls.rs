@@ -1,0 +1,217 @@
+//! The rustls client configuration: which CAs to trust, which identity to present, ALPN `h2`.
+//!
+//! Built once per run and only when some target speaks TLS: loading the system's CAs costs
+//! milliseconds a plaintext one-shot `hello` should not pay.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use color_eyre::eyre::{Result, eyre};
+use rustls_pki_types::pem::{self, PemObject};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::client::ResolvesClientCert;
+use tokio_rustls::rustls::crypto::{CryptoProvider, ring};
+use tokio_rustls::rustls::sign::CertifiedKey;
+use tokio_rustls::rustls::{ClientConfig, Error, InconsistentKeys, RootCertStore, SignatureScheme};
+
+use super::insecure::AcceptAnyServerCert;
+use crate::report::describe_io;
+
+/// The TLS flags of `hello`.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    pub ca_cert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub insecure_skip_verify: bool,
+}
+
+/// The warning `--insecure-skip-verify` prints, once per run.
+pub const INSECURE_WARNING: &str = "warning: --insecure-skip-verify: the server's certificate is \
+not checked; anyone in the middle can read this connection";
+
+/// Reads the files the options name and builds the configuration. A file that cannot be read or
+/// holds no usable PEM is an error naming the file (exit 1), before anything connects.
+///
+/// `asked` is set when a server asks for a client certificate: grpc-core (BoringSSL) servers
+/// close the connection without an alert when they get none or reject it, and that flag is
+/// then all that tells this apart from any other connection closed after the handshake.
+pub fn client_config(options: &TlsOptions, asked: Arc<AtomicBool>) -> Result<Arc<ClientConfig>> {
+    // Explicitly ring: the one provider compiled in, whatever the process default is.
+    let provider = Arc::new(ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|err| eyre!("could not set up TLS: {err}"))?;
+    let builder = if options.insecure_skip_verify {
+        eprintln!("{INSECURE_WARNING}");
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert::new(&provider)))
+    } else {
+        builder.with_root_certificates(roots(options.ca_cert.as_deref())?)
+    };
+    let mut config = match (&options.cert, &options.key) {
+        (Some(cert), Some(key)) => {
+            let chain = certificates(cert, "--cert")?;
+            let private_key = private_key(key)?;
+            check_pair(&provider, &chain, &private_key, cert, key)?;
+            builder
+                .with_client_auth_cert(chain, private_key)
+                .map_err(|err| {
+                    eyre!(
+                        "--cert {} and --key {} cannot be used: {err}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    // gRPC is HTTP/2 only, and grpc-go servers refuse a TLS client that does not offer h2.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    config.client_auth_cert_resolver = Arc::new(NoteRequest {
+        inner: Arc::clone(&config.client_auth_cert_resolver),
+        asked,
+    });
+    Ok(Arc::new(config))
+}
+
+/// Resolves the client certificate as before, noting that a server asked for one.
+#[derive(Debug)]
+struct NoteRequest {
+    inner: Arc<dyn ResolvesClientCert>,
+    asked: Arc<AtomicBool>,
+}
+
+impl ResolvesClientCert for NoteRequest {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.inner.resolve(root_hint_subjects, sigschemes)
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
+    }
+}
+
+/// The CAs of `--ca-cert`, or else the system's.
+fn roots(ca_cert: Option<&Path>) -> Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    match ca_cert {
+        Some(path) => {
+            for cert in certificates(path, "--ca-cert")? {
+                roots.add(cert).map_err(|err| {
+                    eyre!(
+                        "--ca-cert {}: a certificate is not usable as a CA: {err}",
+                        path.display()
+                    )
+                })?;
+            }
+        }
+        None => {
+            // Unreadable entries are skipped, as every TLS client does; only "none at all" is
+            // worth stopping for.
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return Err(eyre!(
+                    "no trusted CA certificates found on this system{}: give the server's CA \
+                     with --ca-cert",
+                    found
+                        .errors
+                        .first()
+                        .map(|err| format!(" ({err})"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Every certificate in a PEM file; none is an error.
+fn certificates(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let bytes = read(path, flag)?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| invalid_pem(path, flag, &err))?;
+    if certs.is_empty() {
+        return Err(eyre!(
+            "{flag} {}: no certificate found (expected PEM: -----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// The first private key in a PEM file: PKCS#8, PKCS#1 or SEC1.
+fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
+    let bytes = read(path, "--key")?;
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|err| match err {
+        pem::Error::NoItemsFound => eyre!(
+            "--key {}: no private key found (expected PEM: PKCS#8, PKCS#1 or SEC1, e.g. \
+             -----BEGIN PRIVATE KEY-----)",
+            path.display()
+        ),
+        err => invalid_pem(path, "--key", &err),
+    })
+}
+
+/// A key that does not belong to the certificate would only fail in the middle of a
+/// handshake, with an alert that names neither file.
+fn check_pair(
+    provider: &CryptoProvider,
+    chain: &[CertificateDer<'static>],
+    key: &PrivateKeyDer<'static>,
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<()> {
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key.clone_key())
+        .map_err(|err| eyre!("--key {}: unusable private key: {err}", key_path.display()))?;
+    let certified = CertifiedKey::new(chain.to_vec(), signing_key);
+    certified.keys_match().map_err(|err| match err {
+        Error::InconsistentKeys(InconsistentKeys::KeyMismatch) => eyre!(
+            "--key {} is not the private key of --cert {}: give the key the certificate was \
+             made for",
+            key_path.display(),
+            cert_path.display()
+        ),
+        err => eyre!(
+            "--cert {}: unusable certificate: {err}",
+            cert_path.display()
+        ),
+    })
+}
+
+fn read(path: &Path, flag: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|err| {
+        eyre!(
+            "could not read {flag} {}: {}",
+            path.display(),
+            describe_io(&err)
+        )
+    })
+}
+
+fn invalid_pem(path: &Path, flag: &str, err: &pem::Error) -> color_eyre::eyre::Report {
+    // pem::Error shows the lines it quotes as byte arrays; people read them as text.
+    let problem = match err {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "a section never ends (no \"{}\" line)",
+            String::from_utf8_lossy(end_marker)
+        ),
+        pem::Error::IllegalSectionStart { line } => {
+            format!("malformed line \"{}\"", String::from_utf8_lossy(line))
+        }
+        pem::Error::Base64Decode(_) => "a section is not valid base64".to_owned(),
+        other => other.to_string(),
+    };
+    eyre!("{flag} {}: invalid PEM: {problem}", path.display())
+}

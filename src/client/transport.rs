@@ -1,0 +1,303 @@
+//! How every channel of a run reaches its server, one-shot and replicas alike: the endpoint's
+//! HTTP/2 settings (keepalive), then TCP (TCP_NODELAY) or a Unix socket, then TLS (rustls, ALPN
+//! h2) or plaintext HTTP/2 behind a sniffer that notices a TLS server.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use color_eyre::eyre::Result;
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
+use tokio::time::Instant;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::crypto::ring;
+use tokio_rustls::rustls::{ClientConfig, ClientConnection};
+use tonic::transport::{Channel, Endpoint, Uri};
+
+use super::insecure::AcceptAnyServerCert;
+use super::tls::{TlsOptions, client_config};
+use super::trouble::{Peer, Troubles};
+use super::watch::{Sniffer, Watched};
+use crate::address::{Host, Target, Targets};
+
+/// The transport flags of `hello`.
+#[derive(Debug, Clone, Default)]
+pub struct TransportOptions {
+    /// TLS for every target (`--tls`, or a flag that implies it), not only `https://` ones.
+    pub tls_everywhere: bool,
+    pub tls: TlsOptions,
+    /// `--server-name`: the SNI and the name the certificate must carry.
+    pub server_name: Option<String>,
+    pub keepalive_interval: Option<Duration>,
+    pub keepalive_timeout: Duration,
+}
+
+/// Checks a `--server-name` as rustls will use it.
+pub fn check_server_name(name: &str) -> Result<(), String> {
+    ServerName::try_from(name)
+        .map(drop)
+        .map_err(|_| format!("'{name}' is neither a DNS name nor an IP address"))
+}
+
+/// What every connection of a run shares; cheap to clone.
+#[derive(Clone)]
+pub struct Transport(Arc<Inner>);
+
+struct Inner {
+    options: TransportOptions,
+    /// Built only when some target speaks TLS.
+    tls: Option<Arc<ClientConfig>>,
+    troubles: Troubles,
+    /// Whether a server asked for a client certificate (see `tls::client_config`).
+    asked_for_cert: Arc<AtomicBool>,
+}
+
+/// Where a connector sends its bytes.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// Each address in turn until one accepts.
+    Tcp(Arc<[SocketAddr]>),
+    Unix(PathBuf),
+}
+
+impl Transport {
+    /// Reads the TLS files if a target needs them (a bad file is an error, exit 1).
+    pub fn new(options: TransportOptions, targets: &Targets) -> Result<Transport> {
+        let needs_tls = options.tls_everywhere
+            || targets
+                .0
+                .iter()
+                .any(|target| matches!(target, Target::Tcp { tls: true, .. }));
+        let asked_for_cert = Arc::new(AtomicBool::new(false));
+        let tls = if needs_tls {
+            Some(client_config(&options.tls, Arc::clone(&asked_for_cert))?)
+        } else {
+            None
+        };
+        Ok(Transport(Arc::new(Inner {
+            options,
+            tls,
+            troubles: Troubles::default(),
+            asked_for_cert,
+        })))
+    }
+
+    /// What the connections of this run saw go wrong, last first.
+    pub fn troubles(&self) -> &Troubles {
+        &self.0.troubles
+    }
+
+    fn uses_tls(&self, target: &Target) -> bool {
+        self.0.options.tls_everywhere || matches!(target, Target::Tcp { tls: true, .. })
+    }
+
+    /// The endpoint for `target`, reached at `authority` (which only sets `:authority`; the
+    /// connector decides where the bytes go).
+    pub fn endpoint(&self, target: &Target, authority: &str) -> Result<Endpoint, String> {
+        let scheme = if self.uses_tls(target) {
+            "https"
+        } else {
+            "http"
+        };
+        let endpoint = Endpoint::from_shared(format!("{scheme}://{authority}"))
+            .map_err(|err| err.to_string())?
+            .user_agent(USER_AGENT)
+            .expect("a static user agent is a valid header value");
+        let options = &self.0.options;
+        Ok(match options.keepalive_interval {
+            Some(interval) => endpoint
+                .http2_keep_alive_interval(interval)
+                .keep_alive_timeout(options.keepalive_timeout)
+                .keep_alive_while_idle(true),
+            None => endpoint,
+        })
+    }
+
+    /// Connects `target` at `destination` now.
+    pub async fn connect(
+        &self,
+        target: &Target,
+        authority: &str,
+        destination: Destination,
+    ) -> Result<Channel, ConnectError> {
+        let endpoint = self
+            .endpoint(target, authority)
+            .map_err(ConnectError::Uri)?;
+        let dialer = self.dialer(target, destination);
+        endpoint
+            .connect_with_connector(tower::service_fn(move |_: Uri| dialer.clone().dial()))
+            .await
+            .map_err(ConnectError::Transport)
+    }
+
+    /// A channel to one replica address of `target`, connected at its first call.
+    pub fn lazy(&self, target: &Target, addr: SocketAddr) -> Channel {
+        let endpoint = self
+            .endpoint(target, &addr.to_string())
+            .expect("a socket address is a valid authority");
+        let dialer = self.dialer(target, Destination::Tcp(Arc::new([addr])));
+        endpoint.connect_with_connector_lazy(tower::service_fn(move |_: Uri| dialer.clone().dial()))
+    }
+
+    fn dialer(&self, target: &Target, destination: Destination) -> Dialer {
+        let options = &self.0.options;
+        let (unix, name) = match target {
+            Target::Tcp { host, .. } => (false, host_name(host)),
+            // A socket has no host; "localhost" is what grpc-go sends for one.
+            Target::Unix(_) => (true, "localhost".to_owned()),
+        };
+        let name = options.server_name.clone().unwrap_or(name);
+        let peer = Peer {
+            addr: target.to_string().into(),
+            name: name.as_str().into(),
+            client_cert: options.tls.cert.is_some(),
+            unix,
+        };
+        let tls = self
+            .0
+            .tls
+            .as_ref()
+            .filter(|_| self.uses_tls(target))
+            .map(|config| (TlsConnector::from(Arc::clone(config)), name));
+        Dialer {
+            destination,
+            tls,
+            peer,
+            troubles: self.0.troubles.clone(),
+            asked_for_cert: Arc::clone(&self.0.asked_for_cert),
+        }
+    }
+}
+
+/// What greeter calls itself in `user-agent`.
+pub const USER_AGENT: &str = concat!("greeter/", env!("CARGO_PKG_VERSION"));
+
+/// The name a certificate must carry for `host`: an IP address is checked against the
+/// certificate's IP SANs, a name against its DNS SANs.
+fn host_name(host: &Host) -> String {
+    match host {
+        Host::Ip(ip) => ip.to_string(),
+        Host::Name(name) => name.clone(),
+    }
+}
+
+/// Why [`Transport::connect`] failed.
+#[derive(Debug)]
+pub enum ConnectError {
+    Uri(String),
+    Transport(tonic::transport::Error),
+}
+
+/// Any stream the channel can speak HTTP/2 over.
+pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+/// Opens one connection, as tonic asks (again after a connection broke).
+#[derive(Clone)]
+struct Dialer {
+    destination: Destination,
+    /// The connector and the server name to check, when this target speaks TLS.
+    tls: Option<(TlsConnector, String)>,
+    peer: Peer,
+    troubles: Troubles,
+    asked_for_cert: Arc<AtomicBool>,
+}
+
+impl Dialer {
+    async fn dial(self) -> io::Result<TokioIo<Box<dyn Stream>>> {
+        let stream = match &self.destination {
+            Destination::Tcp(addrs) => self.secure(connect_tcp(addrs).await?).await?,
+            Destination::Unix(path) => self.secure(UnixStream::connect(path).await?).await?,
+        };
+        Ok(TokioIo::new(stream))
+    }
+
+    async fn secure<S: Stream + 'static>(&self, raw: S) -> io::Result<Box<dyn Stream>> {
+        let (peer, troubles) = (self.peer.clone(), self.troubles.clone());
+        let Some((connector, name)) = &self.tls else {
+            let destination = self.destination.clone();
+            return Ok(Box::new(Sniffer::new(raw, peer, troubles, destination)));
+        };
+        let server_name = ServerName::try_from(name.clone()).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("'{name}' cannot be checked against a certificate: set --server-name"),
+            )
+        })?;
+        match connector.connect(server_name, raw).await {
+            Ok(stream) => {
+                let asked = Arc::clone(&self.asked_for_cert);
+                Ok(Box::new(Watched::new(stream, peer, troubles, asked)))
+            }
+            Err(err) => {
+                let trouble = peer.tls_failure(&err, true);
+                troubles.record(trouble.clone());
+                Err(trouble.into_io(err.kind()))
+            }
+        }
+    }
+}
+
+/// Tries each address in turn; the error is the last one's, as grpc-go reports it.
+async fn connect_tcp(addrs: &[SocketAddr]) -> io::Result<TcpStream> {
+    let mut last_error = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                // Small gRPC messages must not wait for Nagle's algorithm.
+                stream.set_nodelay(true)?;
+                return Ok(stream);
+            }
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address")))
+}
+
+/// How long the check of a silent server may take: it runs only after a call failed.
+const PROBE_LIMIT: Duration = Duration::from_secs(1);
+
+/// Whether the server at `destination` answers a TLS ClientHello with a TLS record. Asked only
+/// after a plaintext connection was closed without a word, to tell the user whether TLS is why.
+pub async fn answers_tls(destination: &Destination, peer: &Peer, deadline: Instant) -> bool {
+    let probe = async {
+        let hello = client_hello(&peer.name)?;
+        match destination {
+            Destination::Tcp(addrs) => send_hello(connect_tcp(addrs).await?, &hello).await,
+            Destination::Unix(path) => send_hello(UnixStream::connect(path).await?, &hello).await,
+        }
+    };
+    let until = deadline.min(Instant::now() + PROBE_LIMIT);
+    matches!(tokio::time::timeout_at(until, probe).await, Ok(Ok(true)))
+}
+
+/// The bytes of a ClientHello offering h2, as rustls would send it.
+fn client_hello(name: &str) -> io::Result<Vec<u8>> {
+    let provider = Arc::new(ring::default_provider());
+    let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert::new(&provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let name = ServerName::try_from(name.to_owned())
+        .unwrap_or_else(|_| ServerName::try_from("localhost").expect("a valid name"));
+    let mut connection = ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
+    let mut hello = Vec::new();
+    connection.write_tls(&mut hello)?;
+    Ok(hello)
+}
+
+async fn send_hello<S: Stream>(mut stream: S, hello: &[u8]) -> io::Result<bool> {
+    stream.write_all(hello).await?;
+    let mut first = [0u8; 2];
+    stream.read_exact(&mut first).await?;
+    Ok(matches!(first, [0x15 | 0x16, 0x03]))
+}

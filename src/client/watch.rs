@@ -1,0 +1,243 @@
+//! IO wrappers that notice why a connection broke, for [`super::trouble`].
+//!
+//! Both sit on the hot path of `--count` runs, so each read costs one branch once the first
+//! bytes are checked, and nothing is recorded unless something goes wrong.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::transport::Destination;
+use super::trouble::{Peer, Troubles};
+
+/// A plaintext connection that checks the first bytes the server sends. A TLS server answers
+/// our HTTP/2 preface with an alert (0x15) or, rarely, a handshake record (0x16), then the
+/// version's major byte 0x03; h2 would read that as a frame of absurd length and report only a
+/// "frame size" error, so the read fails here instead, saying the server speaks TLS.
+pub struct Sniffer<S> {
+    inner: S,
+    /// Until the server has sent its first byte.
+    checking: bool,
+    peer: Peer,
+    troubles: Troubles,
+    destination: Destination,
+}
+
+impl<S> Sniffer<S> {
+    pub fn new(inner: S, peer: Peer, troubles: Troubles, destination: Destination) -> Self {
+        Sniffer {
+            inner,
+            checking: true,
+            peer,
+            troubles,
+            destination,
+        }
+    }
+
+    /// The server closed or reset the connection before sending a byte.
+    fn closed_silently(&self) {
+        self.troubles
+            .record(self.peer.closed_silently(&self.destination));
+    }
+
+    fn note<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if self.checking
+            && let Poll::Ready(Err(err)) = &result
+            && matches!(
+                err.kind(),
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+            )
+        {
+            self.closed_silently();
+        }
+        result
+    }
+}
+
+/// Whether the first bytes a server sent are a TLS record's start.
+fn looks_like_tls(first: &[u8]) -> bool {
+    matches!(first, [0x15 | 0x16] | [0x15 | 0x16, 0x03, ..])
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Sniffer<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if !this.checking {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        }
+        let before = buf.filled().len();
+        let result = ready!(Pin::new(&mut this.inner).poll_read(cx, buf));
+        let new = &buf.filled()[before..];
+        let (received, tls) = (!new.is_empty(), looks_like_tls(new));
+        match &result {
+            Ok(()) if !received => this.closed_silently(),
+            Ok(()) => {
+                this.checking = false;
+                if tls {
+                    let trouble = this.peer.speaks_tls();
+                    this.troubles.record(trouble.clone());
+                    buf.set_filled(before);
+                    return Poll::Ready(Err(trouble.into_io(io::ErrorKind::InvalidData)));
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::ConnectionReset => this.closed_silently(),
+            Err(_) => {}
+        }
+        Poll::Ready(result)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffer<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.note(result)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.note(result)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let result = Pin::new(&mut self.inner).poll_flush(cx);
+        self.note(result)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// An established TLS connection that records a TLS failure after the handshake: a TLS 1.3
+/// server checks our client certificate only once we have sent our last handshake message, and
+/// its alert arrives with the first read of the call.
+///
+/// Some servers (grpc-core's BoringSSL) send no alert at all: they close the connection. A
+/// connection that asked for a client certificate and closes before the server has sent any
+/// data is taken as one that refused ours (or its absence).
+pub struct Watched<S> {
+    inner: S,
+    peer: Peer,
+    troubles: Troubles,
+    /// Whether a server asked for a client certificate.
+    asked: Arc<AtomicBool>,
+    /// Until the server's first application data arrives.
+    silent: bool,
+}
+
+impl<S> Watched<S> {
+    pub fn new(inner: S, peer: Peer, troubles: Troubles, asked: Arc<AtomicBool>) -> Self {
+        Watched {
+            inner,
+            peer,
+            troubles,
+            asked,
+            silent: true,
+        }
+    }
+
+    fn note<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if let Poll::Ready(Err(err)) = &result {
+            self.failed(err);
+        }
+        result
+    }
+
+    fn failed(&self, err: &io::Error) {
+        if err.kind() == io::ErrorKind::InvalidData {
+            self.troubles.record(self.peer.tls_failure(err, false));
+        } else if self.silent && self.asked.load(Ordering::Relaxed) {
+            self.troubles
+                .record(self.peer.closed_after_asking_for_a_certificate());
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let result = ready!(Pin::new(&mut self.inner).poll_read(cx, buf));
+        match &result {
+            Ok(()) if buf.filled().len() > before => self.silent = false,
+            // A TLS stream reports a close without close_notify as UnexpectedEof; a clean
+            // end of stream this early is the same refusal.
+            Ok(()) if self.silent => self.failed(&io::ErrorKind::UnexpectedEof.into()),
+            Ok(()) => {}
+            Err(err) => self.failed(err),
+        }
+        Poll::Ready(result)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.note(result)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.note(result)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let result = Pin::new(&mut self.inner).poll_flush(cx);
+        self.note(result)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_records_are_recognised_from_their_first_bytes() {
+        assert!(looks_like_tls(&[0x15, 0x03, 0x03, 0x00, 0x02]));
+        assert!(looks_like_tls(&[0x16, 0x03, 0x01]));
+        assert!(looks_like_tls(&[0x15]));
+        // An HTTP/2 SETTINGS frame starts with its (small) length.
+        assert!(!looks_like_tls(&[0x00, 0x00, 0x12, 0x04]));
+        assert!(!looks_like_tls(b"HTTP/1.1 400"));
+        assert!(!looks_like_tls(&[0x15, 0x00]));
+    }
+}

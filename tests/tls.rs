@@ -1,0 +1,281 @@
+//! `greeter serve` over TLS and mutual TLS, called by `greeter hello` and by the official Python
+//! client, with certificates made fresh for each test: each way it can go wrong fails fast,
+//! with a message that says which side to fix, on both sides.
+
+mod common;
+
+use std::time::Duration;
+
+use common::certs::Certs;
+use common::peer::python;
+use common::{Outcome, Server, greeter, hello, run};
+
+/// `greeter serve` on a loopback port with the certificate `cert` (and its key), plus `extra`.
+fn tls_server(certs: &Certs, cert: &str, extra: &[&str]) -> Server {
+    let cert_path = certs.path(&format!("{cert}.pem"));
+    let key_path = certs.path(&format!("{cert}.key"));
+    let mut args = vec![
+        "--addr",
+        "127.0.0.1:0",
+        "--tls-cert",
+        &cert_path,
+        "--tls-key",
+        &key_path,
+    ];
+    args.extend_from_slice(extra);
+    Server::start_with(&args, &[])
+}
+
+/// `greeter hello` to `https://localhost:PORT` (the name the test certificates carry).
+fn https_hello(server: &Server, args: &[&str]) -> Outcome {
+    let addr = format!("https://localhost:{}", server.port());
+    let mut all = vec!["--addr", addr.as_str(), "--timeout", "10s"];
+    all.extend_from_slice(args);
+    hello(&all)
+}
+
+fn assert_unavailable(out: &Outcome, hint: &str) {
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains(hint), "expected {hint:?} in {}", out.stderr);
+    assert!(
+        out.elapsed < Duration::from_secs(5),
+        "a TLS failure must not wait for the 10 s deadline: {out:?}"
+    );
+}
+
+#[test]
+fn greeter_hello_calls_a_tls_server() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server", &[]);
+    let ca = certs.path("ca.pem");
+    let out = https_hello(&server, &["--ca-cert", &ca, "secure"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello secure\n");
+    // By IP address too: the certificate names 127.0.0.1.
+    let out = hello(&["--tls", "--ca-cert", &ca, "--addr", &server.loopback(), "ip"]);
+    assert_eq!(out.stdout, "Hello ip\n", "{out:?}");
+    let log = server.stderr();
+    assert!(log.contains("over TLS"), "{log}");
+}
+
+#[test]
+fn the_official_python_client_calls_a_tls_server() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server", &[]);
+    let target = format!("localhost:{}", server.port());
+    let out = run(python(
+        "greeter_client.py",
+        &[
+            "--target",
+            &target,
+            "--ca-cert",
+            &certs.path("ca.pem"),
+            "--name",
+            "py",
+        ],
+    ));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello py\n");
+}
+
+#[test]
+fn a_client_that_does_not_trust_the_ca_is_told_to_give_it() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server", &[]);
+    let out = https_hello(&server, &["--ca-cert", &certs.path("other-ca.pem")]);
+    assert_unavailable(&out, "--ca-cert");
+    assert!(out.stderr.contains("trusted CA"), "{}", out.stderr);
+}
+
+#[test]
+fn a_wrong_server_name_is_named() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server", &[]);
+    let out = https_hello(
+        &server,
+        &[
+            "--ca-cert",
+            &certs.path("ca.pem"),
+            "--server-name",
+            "greeter.example",
+        ],
+    );
+    assert_unavailable(&out, "greeter.example");
+}
+
+#[test]
+fn an_expired_server_certificate_is_called_expired() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "expired", &[]);
+    let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
+    assert_unavailable(&out, "expired");
+}
+
+mod mutual {
+    use super::*;
+
+    fn mtls_server(certs: &Certs) -> Server {
+        let client_ca = certs.path("ca.pem");
+        tls_server(certs, "server", &["--tls-client-ca", &client_ca])
+    }
+
+    #[test]
+    fn a_client_certificate_from_the_ca_is_let_in() {
+        let certs = Certs::new();
+        let server = mtls_server(&certs);
+        let out = https_hello(
+            &server,
+            &[
+                "--ca-cert",
+                &certs.path("ca.pem"),
+                "--cert",
+                &certs.path("client.pem"),
+                "--key",
+                &certs.path("client.key"),
+                "mutual",
+            ],
+        );
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello mutual\n");
+    }
+
+    #[test]
+    fn the_official_python_client_presents_its_certificate() {
+        let certs = Certs::new();
+        let server = mtls_server(&certs);
+        let target = format!("localhost:{}", server.port());
+        let out = run(python(
+            "greeter_client.py",
+            &[
+                "--target",
+                &target,
+                "--ca-cert",
+                &certs.path("ca.pem"),
+                "--cert",
+                &certs.path("client.pem"),
+                "--key",
+                &certs.path("client.key"),
+                "--name",
+                "py",
+            ],
+        ));
+        assert_eq!(out.stdout, "Hello py\n", "{out:?}");
+    }
+
+    #[test]
+    fn a_client_without_a_certificate_is_told_to_give_one() {
+        let certs = Certs::new();
+        let server = mtls_server(&certs);
+        let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
+        assert_unavailable(&out, "--cert");
+        let log = server.stderr_when(|log| log.contains("TLS handshake"));
+        assert!(log.contains("sent no certificate"), "{log}");
+    }
+
+    #[test]
+    fn a_client_certificate_from_another_ca_is_refused() {
+        let certs = Certs::new();
+        let server = mtls_server(&certs);
+        let out = https_hello(
+            &server,
+            &[
+                "--ca-cert",
+                &certs.path("ca.pem"),
+                "--cert",
+                &certs.path("other-client.pem"),
+                "--key",
+                &certs.path("other-client.key"),
+            ],
+        );
+        assert_eq!(out.code, Some(78), "{out:?}");
+        assert!(out.stderr.contains("client certificate"), "{}", out.stderr);
+        let log = server.stderr_when(|log| log.contains("TLS handshake"));
+        assert!(log.contains("certificate was refused"), "{log}");
+    }
+}
+
+mod mismatch {
+    use super::*;
+
+    #[test]
+    fn a_plaintext_client_against_a_tls_server_hears_it_speaks_tls() {
+        let certs = Certs::new();
+        let server = tls_server(&certs, "server", &[]);
+        let out = hello(&["--addr", &server.loopback(), "--timeout", "10s"]);
+        assert_unavailable(&out, "speaks TLS");
+        let log = server.stderr_when(|log| log.contains("TLS handshake"));
+        assert!(log.contains("does not speak TLS"), "{log}");
+        // The server goes on serving TLS clients.
+        let ok = https_hello(&server, &["--ca-cert", &certs.path("ca.pem"), "after"]);
+        assert_eq!(ok.stdout, "Hello after\n", "{ok:?}");
+    }
+
+    #[test]
+    fn a_tls_client_against_a_plaintext_server_hears_it_does_not() {
+        let certs = Certs::new();
+        let server = Server::start();
+        let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
+        assert_unavailable(&out, "does not speak TLS");
+        assert_eq!(server.hello(&["after"]).stdout, "Hello after\n");
+    }
+}
+
+mod server_files {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Outcome {
+        let mut all = vec!["serve", "--addr", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        run(greeter(all))
+    }
+
+    #[test]
+    fn a_missing_certificate_file_fails_with_1_naming_it() {
+        let certs = Certs::new();
+        let missing = certs.path("missing.pem");
+        let out = serve(&["--tls-cert", &missing, "--tls-key", &certs.path("server.key")]);
+        assert_eq!(out.code, Some(1), "{out:?}");
+        assert!(out.stderr.contains(&missing), "{}", out.stderr);
+        assert!(out.stderr.contains("--tls-cert"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn a_key_that_is_not_a_key_fails_with_1() {
+        let certs = Certs::new();
+        let out = serve(&[
+            "--tls-cert",
+            &certs.path("server.pem"),
+            "--tls-key",
+            &certs.path("server.pem"),
+        ]);
+        assert_eq!(out.code, Some(1), "{out:?}");
+        assert!(out.stderr.contains("--tls-key"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn a_key_of_another_certificate_fails_with_1() {
+        let certs = Certs::new();
+        let out = serve(&[
+            "--tls-cert",
+            &certs.path("server.pem"),
+            "--tls-key",
+            &certs.path("client.key"),
+        ]);
+        assert_eq!(out.code, Some(1), "{out:?}");
+        assert!(
+            out.stderr.contains("do not make a usable certificate and key"),
+            "{}",
+            out.stderr
+        );
+    }
+
+    #[test]
+    fn a_certificate_needs_its_key() {
+        let certs = Certs::new();
+        let out = serve(&["--tls-cert", &certs.path("server.pem")]);
+        assert_eq!(out.code, Some(2), "{out:?}");
+        let out = serve(&["--tls-client-ca", &certs.path("ca.pem")]);
+        assert_eq!(out.code, Some(2), "{out:?}");
+    }
+}
