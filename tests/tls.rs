@@ -37,7 +37,11 @@ fn https_hello(server: &Server, args: &[&str]) -> Outcome {
 fn assert_unavailable(out: &Outcome, hint: &str) {
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains(hint), "expected {hint:?} in {}", out.stderr);
+    assert!(
+        out.stderr.contains(hint),
+        "expected {hint:?} in {}",
+        out.stderr
+    );
     assert!(
         out.elapsed < Duration::from_secs(5),
         "a TLS failure must not wait for the 10 s deadline: {out:?}"
@@ -53,7 +57,14 @@ fn greeter_hello_calls_a_tls_server() {
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.stdout, "Hello secure\n");
     // By IP address too: the certificate names 127.0.0.1.
-    let out = hello(&["--tls", "--ca-cert", &ca, "--addr", &server.loopback(), "ip"]);
+    let out = hello(&[
+        "--tls",
+        "--ca-cert",
+        &ca,
+        "--addr",
+        &server.loopback(),
+        "ip",
+    ]);
     assert_eq!(out.stdout, "Hello ip\n", "{out:?}");
     let log = server.stderr();
     assert!(log.contains("over TLS"), "{log}");
@@ -234,7 +245,12 @@ mod server_files {
     fn a_missing_certificate_file_fails_with_1_naming_it() {
         let certs = Certs::new();
         let missing = certs.path("missing.pem");
-        let out = serve(&["--tls-cert", &missing, "--tls-key", &certs.path("server.key")]);
+        let out = serve(&[
+            "--tls-cert",
+            &missing,
+            "--tls-key",
+            &certs.path("server.key"),
+        ]);
         assert_eq!(out.code, Some(1), "{out:?}");
         assert!(out.stderr.contains(&missing), "{}", out.stderr);
         assert!(out.stderr.contains("--tls-cert"), "{}", out.stderr);
@@ -264,7 +280,8 @@ mod server_files {
         ]);
         assert_eq!(out.code, Some(1), "{out:?}");
         assert!(
-            out.stderr.contains("do not make a usable certificate and key"),
+            out.stderr
+                .contains("do not make a usable certificate and key"),
             "{}",
             out.stderr
         );

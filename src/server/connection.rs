@@ -81,7 +81,7 @@ pub async fn serve<IO, S, B>(
         tokio::select! {
             served = connection.as_mut() => {
                 if let Err(err) = served {
-                    tracing::debug!("connection ended: {err}");
+                    tracing::debug!("connection ended: {err:?}");
                 }
                 return;
             }

@@ -1,6 +1,6 @@
 //! Test certificates, made fresh with rcgen into a temporary directory: a CA and a server
 //! certificate it signed (for `localhost` and 127.0.0.1), an unrelated CA, an expired server
-//! certificate, and a client certificate for mutual TLS.
+//! certificate, and client certificates for mutual TLS, one from each CA.
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +21,11 @@ impl Certs {
         let certs = Certs { dir };
         let (issuer, ca_pem) = ca("greeter test CA");
         certs.write("ca.pem", &ca_pem);
-        let (_, other_ca_pem) = ca("an unrelated CA");
+        let (other_issuer, other_ca_pem) = ca("an unrelated CA");
         certs.write("other-ca.pem", &other_ca_pem);
+        let (other_client, key) = leaf(&["greeter-client"], Purpose::Client, &other_issuer, false);
+        certs.write("other-client.pem", &other_client);
+        certs.write("other-client.key", &key);
 
         let (server, key) = leaf(&["localhost", "127.0.0.1"], Purpose::Server, &issuer, false);
         certs.write("server.pem", &server);
@@ -37,7 +40,8 @@ impl Certs {
     }
 
     /// The path of one of the files: `ca.pem`, `other-ca.pem`, `server.pem`/`.key`,
-    /// `expired.pem`/`.key`, `client.pem`/`.key`.
+    /// `expired.pem`/`.key`, `client.pem`/`.key`, `other-client.pem`/`.key` (signed by the
+    /// unrelated CA).
     pub fn path(&self, name: &str) -> String {
         self.dir.path().join(name).to_string_lossy().into_owned()
     }
