@@ -53,6 +53,30 @@ fn the_right_token_passes() {
 }
 
 #[test]
+fn greeter_hello_sends_its_token_from_a_file_or_the_environment() {
+    let guarded = guarded();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("client-token");
+    std::fs::write(&file, format!("  {TOKEN}\n")).unwrap();
+    let out = guarded
+        .server
+        .hello(&["--token-file", file.to_str().unwrap(), "file"]);
+    assert_eq!(out.stdout, "Hello file\n", "{out:?}");
+
+    let addr = guarded.server.loopback();
+    let mut command = greeter(["hello", "--addr", &addr, "env"]);
+    command.env("GREETER_TOKEN", TOKEN);
+    let out = run(command);
+    assert_eq!(out.stdout, "Hello env\n", "{out:?}");
+
+    let mut command = greeter(["hello", "--addr", &addr, "wrong"]);
+    command.env("GREETER_TOKEN", "not-it");
+    let out = run(command);
+    assert_unauthenticated(&out, "not valid");
+    assert!(!out.stderr.contains("not-it"), "{}", out.stderr);
+}
+
+#[test]
 fn a_missing_token_is_unauthenticated() {
     let guarded = guarded();
     let out = guarded.server.hello(&["you"]);

@@ -14,18 +14,12 @@ use common::{BOUND, Server};
 const SAY_HELLO: &str = "/helloworld.Greeter/SayHello";
 const STREAM_REPLY: &str = "/helloworld.Greeter/SayHelloStreamReply";
 
-fn serve(args: &[&str]) -> Server {
-    let mut all = vec!["--addr", "127.0.0.1:0"];
-    all.extend_from_slice(args);
-    Server::start_with(&all, &[])
-}
-
 mod idle {
     use super::*;
 
     #[test]
     fn an_idle_connection_is_closed() {
-        let server = serve(&["--max-connection-idle", "300ms"]);
+        let server = Server::start_on_loopback(&["--max-connection-idle", "300ms"]);
         let mut conn = H2Conn::connect(&server.loopback());
         let ok = conn.call(SAY_HELLO, &[], hello_request("once"));
         assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
@@ -38,7 +32,7 @@ mod idle {
     #[test]
     fn a_call_in_flight_keeps_the_connection_open() {
         // Eight replies 100 ms apart: the stream lasts twice the idle limit.
-        let server = serve(&[
+        let server = Server::start_on_loopback(&[
             "--max-connection-idle",
             "300ms",
             "--stream-count",
@@ -70,7 +64,7 @@ mod age {
     #[test]
     fn an_old_connection_finishes_its_calls_then_closes() {
         // The stream (ten replies, 900 ms) outlives the age (300 ms), within the grace (5 s).
-        let server = serve(&[
+        let server = Server::start_on_loopback(&[
             "--max-connection-age",
             "300ms",
             "--max-connection-age-grace",
@@ -96,7 +90,7 @@ mod age {
     fn the_grace_bounds_calls_in_flight() {
         // A three-second stream on a connection whose age (200 ms) and grace (300 ms) are up
         // long before it ends: the connection is closed under it.
-        let server = serve(&[
+        let server = Server::start_on_loopback(&[
             "--max-connection-age",
             "200ms",
             "--max-connection-age-grace",
@@ -179,7 +173,7 @@ mod keepalive {
 
     #[test]
     fn a_client_that_never_answers_a_ping_is_disconnected() {
-        let server = serve(&[
+        let server = Server::start_on_loopback(&[
             "--keepalive-interval",
             "200ms",
             "--keepalive-timeout",
@@ -196,7 +190,7 @@ mod keepalive {
     #[test]
     fn a_client_that_answers_stays_connected() {
         // h2 answers every PING, so the pings, 100 ms apart, never close this connection.
-        let server = serve(&[
+        let server = Server::start_on_loopback(&[
             "--keepalive-interval",
             "100ms",
             "--keepalive-timeout",
@@ -210,7 +204,12 @@ mod keepalive {
 
     #[test]
     fn zero_turns_the_pings_off() {
-        let server = serve(&["--keepalive-interval", "0s", "--keepalive-timeout", "100ms"]);
+        let server = Server::start_on_loopback(&[
+            "--keepalive-interval",
+            "0s",
+            "--keepalive-timeout",
+            "100ms",
+        ]);
         let (frames, closed) = silent_client(&server.loopback(), Duration::from_millis(800));
         assert!(!closed, "{frames:?}");
         assert!(!frames.contains(&(PING, 0)), "{frames:?}");

@@ -15,18 +15,12 @@ use common::{Server, run};
 const SAY_HELLO: &str = "/helloworld.Greeter/SayHello";
 const STREAM_REPLY: &str = "/helloworld.Greeter/SayHelloStreamReply";
 
-fn serve(args: &[&str]) -> Server {
-    let mut all = vec!["--addr", "127.0.0.1:0"];
-    all.extend_from_slice(args);
-    Server::start_with(&all, &[])
-}
-
 mod message_size {
     use super::*;
 
     #[test]
     fn a_request_over_the_limit_is_resource_exhausted_and_the_server_goes_on() {
-        let server = serve(&["--max-recv-msg-size", "1KiB"]);
+        let server = Server::start_on_loopback(&["--max-recv-msg-size", "1KiB"]);
         let long = "x".repeat(2000);
         let out = server.hello(&[&long]);
         assert_eq!(out.code, Some(72), "{out:?}");
@@ -81,7 +75,7 @@ mod message_size {
 
     #[test]
     fn a_reply_over_the_send_limit_is_resource_exhausted() {
-        let server = serve(&["--max-send-msg-size", "32"]);
+        let server = Server::start_on_loopback(&["--max-send-msg-size", "32"]);
         let out = server.hello(&["a name long enough for a reply over 32 bytes"]);
         assert_eq!(out.code, Some(72), "{out:?}");
         assert!(out.stderr.contains("RESOURCE_EXHAUSTED"), "{}", out.stderr);
@@ -101,7 +95,7 @@ mod message_size {
 
 #[test]
 fn concurrent_streams_per_connection_are_advertised() {
-    let server = serve(&["--max-concurrent-streams", "3"]);
+    let server = Server::start_on_loopback(&["--max-concurrent-streams", "3"]);
     let mut conn = H2Conn::connect(&server.loopback());
     assert_eq!(conn.max_concurrent_streams(), 3);
     let server = Server::start();
@@ -114,7 +108,7 @@ mod deadline {
 
     fn slow_stream_server() -> Server {
         // 50 replies 100 ms apart: five seconds, far longer than the deadlines below.
-        serve(&[
+        Server::start_on_loopback(&[
             "--stream-count",
             "50",
             "--stream-interval",
@@ -151,7 +145,8 @@ mod deadline {
 
     #[test]
     fn a_call_within_its_deadline_is_untouched() {
-        let server = serve(&["--stream-count", "3", "--stream-interval", "10ms"]);
+        let server =
+            Server::start_on_loopback(&["--stream-count", "3", "--stream-interval", "10ms"]);
         let mut conn = H2Conn::connect(&server.loopback());
         let exchange = conn.call(STREAM_REPLY, &[("grpc-timeout", "5S")], hello_request("ok"));
         assert_eq!(exchange.grpc_status.as_deref(), Some("0"), "{exchange:?}");
@@ -236,6 +231,23 @@ mod compression {
         );
     }
 
+    #[test]
+    fn greeter_hello_compresses_both_ways() {
+        let server = Server::start();
+        for encoding in ["gzip", "zstd"] {
+            let out = server.hello(&["--compress", encoding, "-v", "squeezed"]);
+            assert_eq!(out.stdout, "Hello squeezed\n", "{out:?}");
+            // -v shows the reply's headers: it came back in the request's encoding.
+            assert!(
+                out.stderr.contains(&format!("< grpc-encoding: {encoding}")),
+                "{}",
+                out.stderr
+            );
+        }
+        let plain = server.hello(&["-v", "plain"]);
+        assert!(!plain.stderr.contains("grpc-encoding"), "{}", plain.stderr);
+    }
+
     fn python_client(server: &Server, compression: &str) -> common::Outcome {
         let target = server.loopback();
         run(python(
@@ -253,7 +265,7 @@ mod compression {
 
     #[test]
     fn the_official_python_client_sends_gzip() {
-        let server = serve(&["--access-log"]);
+        let server = Server::start_on_loopback(&["--access-log"]);
         let out = python_client(&server, "gzip");
         assert_eq!(out.code, Some(0), "{out:?}");
         assert_eq!(out.stdout, "Hello py\n");

@@ -135,6 +135,13 @@ impl Server {
         Server::start_with(&["--addr", "127.0.0.1:0"], &[])
     }
 
+    /// Starts `greeter serve --addr 127.0.0.1:0 ARGS`.
+    pub fn start_on_loopback(args: &[&str]) -> Server {
+        let mut all = vec!["--addr", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Server::start_with(&all, &[])
+    }
+
     /// Starts `greeter serve ARGS` with extra environment variables and waits, at most
     /// [`BOUND`], for its readiness line.
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Server {
