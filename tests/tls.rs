@@ -123,6 +123,20 @@ fn an_expired_server_certificate_is_called_expired() {
     assert_unavailable(&out, "expired");
 }
 
+#[test]
+fn a_ca_certificate_serving_as_the_server_s_own_is_explained() {
+    // What a bare `openssl req -x509` makes: TLS clients refuse it as a server certificate.
+    let certs = Certs::new();
+    let server = tls_server(&certs, "ca", &[]);
+    let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
+    assert_unavailable(&out, "is a CA certificate");
+    let log = server.stderr_when(|log| log.contains("TLS handshake"));
+    assert!(
+        log.contains("does it trust this server's certificate"),
+        "{log}"
+    );
+}
+
 mod mutual {
     use super::*;
 

@@ -194,6 +194,16 @@ impl Peer {
             CertificateError::NotValidYet => "the server's certificate is not valid yet: check \
                 the clocks of this machine and the server"
                 .to_owned(),
+            // webpki's reason comes only as an opaque error; its name is the one clue.
+            CertificateError::Other(other)
+                if format!("{other:?}").contains("CaUsedAsEndEntity") =>
+            {
+                "the server's certificate is a CA certificate, which TLS does not accept as a \
+                 server's: give the server a certificate signed by that CA (a bare `openssl \
+                 req -x509` makes a CA certificate unless given `-addext \
+                 basicConstraints=critical,CA:FALSE`)"
+                    .to_owned()
+            }
             other => format!("the server's certificate was refused: {other}"),
         }
     }

@@ -140,6 +140,10 @@ fn explain(err: &std::io::Error) -> String {
         Some(rustls::Error::InvalidCertificate(reason)) => {
             format!("the client's certificate was refused: {reason:?}")
         }
+        Some(rustls::Error::AlertReceived(alert)) => format!(
+            "the client ended the handshake with the alert {alert:?}: does it trust this \
+             server's certificate (its CA, its names, its dates)?"
+        ),
         Some(other) => other.to_string(),
         None => crate::report::describe_io(err),
     }

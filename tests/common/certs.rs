@@ -19,9 +19,10 @@ impl Certs {
     pub fn new() -> Certs {
         let dir = tempfile::tempdir().expect("temporary directory");
         let certs = Certs { dir };
-        let (issuer, ca_pem) = ca("greeter test CA");
+        let (issuer, ca_pem, ca_key) = ca("greeter test CA");
         certs.write("ca.pem", &ca_pem);
-        let (other_issuer, other_ca_pem) = ca("an unrelated CA");
+        certs.write("ca.key", &ca_key);
+        let (other_issuer, other_ca_pem, _) = ca("an unrelated CA");
         certs.write("other-ca.pem", &other_ca_pem);
         let (other_client, key) = leaf(&["greeter-client"], Purpose::Client, &other_issuer, false);
         certs.write("other-client.pem", &other_client);
@@ -39,7 +40,7 @@ impl Certs {
         certs
     }
 
-    /// The path of one of the files: `ca.pem`, `other-ca.pem`, `server.pem`/`.key`,
+    /// The path of one of the files: `ca.pem`/`.key`, `other-ca.pem`, `server.pem`/`.key`,
     /// `expired.pem`/`.key`, `client.pem`/`.key`, `other-client.pem`/`.key` (signed by the
     /// unrelated CA).
     pub fn path(&self, name: &str) -> String {
@@ -63,7 +64,8 @@ enum Purpose {
     Client,
 }
 
-fn ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
+/// A CA: the issuer, its certificate's PEM and its key's PEM.
+fn ca(name: &str) -> (Issuer<'static, KeyPair>, String, String) {
     let mut params = CertificateParams::new(Vec::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.distinguished_name.push(DnType::CommonName, name);
@@ -73,7 +75,8 @@ fn ca(name: &str) -> (Issuer<'static, KeyPair>, String) {
     ];
     let key = KeyPair::generate().unwrap();
     let pem = params.self_signed(&key).unwrap().pem();
-    (Issuer::new(params, key), pem)
+    let key_pem = key.serialize_pem();
+    (Issuer::new(params, key), pem, key_pem)
 }
 
 /// A certificate for `names`, signed by `issuer`: its PEM and its key's PEM.
