@@ -72,8 +72,7 @@ where
         reply_in_the_request_encoding(request.headers_mut());
         ConformingFuture {
             inner: self.inner.call(request),
-            deadline,
-            expiry: deadline.map(tokio::time::sleep_until),
+            expiry: deadline.map(expiry),
         }
     }
 }
@@ -125,6 +124,12 @@ fn fix_oversize_status(headers: &mut HeaderMap) {
     }
 }
 
+/// A timer for `deadline`, boxed: a `Sleep` is larger than everything else in these futures,
+/// which hyper moves around, and only calls with a `grpc-timeout` need one.
+fn expiry(deadline: Instant) -> Pin<Box<Sleep>> {
+    Box::pin(tokio::time::sleep_until(deadline))
+}
+
 fn deadline_exceeded() -> HeaderMap {
     let mut trailers = HeaderMap::with_capacity(2);
     trailers.insert(GRPC_STATUS, DEADLINE_EXCEEDED);
@@ -139,9 +144,7 @@ pin_project_lite::pin_project! {
     pub struct ConformingFuture<F> {
         #[pin]
         inner: F,
-        deadline: Option<Instant>,
-        #[pin]
-        expiry: Option<Sleep>,
+        expiry: Option<Pin<Box<Sleep>>>,
     }
 }
 
@@ -157,14 +160,15 @@ where
             let mut response = response?;
             // A trailers-only response (most errors) carries its status in the headers.
             fix_oversize_status(response.headers_mut());
-            let deadline = *this.deadline;
+            // The body takes the timer over, for the rest of the call.
+            let expiry = this.expiry.take();
             return Poll::Ready(Ok(response.map(|body| ConformingBody::Streaming {
                 inner: body,
-                expiry: deadline.map(tokio::time::sleep_until),
+                expiry,
             })));
         }
-        if let Some(expiry) = this.expiry.as_pin_mut() {
-            ready!(expiry.poll(cx));
+        if let Some(expiry) = this.expiry.as_mut() {
+            ready!(expiry.as_mut().poll(cx));
             // The handler is dropped with this future: that is its cancellation.
             let mut response = Response::new(ConformingBody::Expired);
             *response.headers_mut() = deadline_exceeded();
@@ -185,8 +189,7 @@ pin_project_lite::pin_project! {
         Streaming {
             #[pin]
             inner: B,
-            #[pin]
-            expiry: Option<Sleep>,
+            expiry: Option<Pin<Box<Sleep>>>,
         },
         /// The deadline passed before the handler answered: the headers said it all.
         Expired,
@@ -217,8 +220,8 @@ impl<B: Body> Body for ConformingBody<B> {
                 })
             }));
         }
-        if let Some(expiry) = expiry.as_pin_mut() {
-            ready!(expiry.poll(cx));
+        if let Some(expiry) = expiry.as_mut() {
+            ready!(expiry.as_mut().poll(cx));
             // Dropping the body drops the handler's stream: it stops working on the call.
             self.set(ConformingBody::Ended);
             return Poll::Ready(Some(Ok(Frame::trailers(deadline_exceeded()))));
