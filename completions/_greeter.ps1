@@ -87,7 +87,7 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
             [CompletionResult]::new('--compress', '--compress', [CompletionResultType]::ParameterName, 'Compress requests with this encoding (the server must accept it)')
             [CompletionResult]::new('--max-recv-msg-size', '--max-recv-msg-size', [CompletionResultType]::ParameterName, 'The largest reply message accepted, e.g. `4MiB`, `512KiB` or bytes; a larger one fails with RESOURCE_EXHAUSTED')
             [CompletionResult]::new('--max-send-msg-size', '--max-send-msg-size', [CompletionResultType]::ParameterName, 'The largest request message sent; a larger one fails with RESOURCE_EXHAUSTED before it is sent')
-            [CompletionResult]::new('--keepalive-interval', '--keepalive-interval', [CompletionResultType]::ParameterName, 'Send an HTTP/2 PING this often while connected [default: never]')
+            [CompletionResult]::new('--keepalive-interval', '--keepalive-interval', [CompletionResultType]::ParameterName, 'Send an HTTP/2 PING this often while calls are in flight [default: never]')
             [CompletionResult]::new('--keepalive-timeout', '--keepalive-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the answer to a keepalive PING before the connection counts as broken (UNAVAILABLE)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'With --count or --duration, print no replies: only the summary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'With --count or --duration, print no replies: only the summary')

@@ -82,7 +82,7 @@ set edit:completion:arg-completer[greeter] = {|@words|
             cand --compress 'Compress requests with this encoding (the server must accept it)'
             cand --max-recv-msg-size 'The largest reply message accepted, e.g. `4MiB`, `512KiB` or bytes; a larger one fails with RESOURCE_EXHAUSTED'
             cand --max-send-msg-size 'The largest request message sent; a larger one fails with RESOURCE_EXHAUSTED before it is sent'
-            cand --keepalive-interval 'Send an HTTP/2 PING this often while connected [default: never]'
+            cand --keepalive-interval 'Send an HTTP/2 PING this often while calls are in flight [default: never]'
             cand --keepalive-timeout 'How long to wait for the answer to a keepalive PING before the connection counts as broken (UNAVAILABLE)'
             cand -q 'With --count or --duration, print no replies: only the summary'
             cand --quiet 'With --count or --duration, print no replies: only the summary'

@@ -76,7 +76,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand hello" -l compress -d 'C
 zstd\t''"
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-recv-msg-size -d 'The largest reply message accepted, e.g. `4MiB`, `512KiB` or bytes; a larger one fails with RESOURCE_EXHAUSTED' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-send-msg-size -d 'The largest request message sent; a larger one fails with RESOURCE_EXHAUSTED before it is sent' -r
-complete -c greeter -n "__fish_greeter_using_subcommand hello" -l keepalive-interval -d 'Send an HTTP/2 PING this often while connected [default: never]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l keepalive-interval -d 'Send an HTTP/2 PING this often while calls are in flight [default: never]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l keepalive-timeout -d 'How long to wait for the answer to a keepalive PING before the connection counts as broken (UNAVAILABLE)' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s q -l quiet -d 'With --count or --duration, print no replies: only the summary'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l stream -d 'Call SayHelloStreamReply instead: print each reply as it arrives'

@@ -226,6 +226,22 @@ impl fmt::Display for ListenAddr {
     }
 }
 
+impl Target {
+    /// Plaintext TCP to another host: what is sent can be read on the way.
+    pub fn plaintext_off_host(&self) -> bool {
+        match self {
+            Target::Tcp { tls: true, .. } | Target::Unix(_) => false,
+            Target::Tcp {
+                host: Host::Ip(ip), ..
+            } => !ip.is_loopback(),
+            Target::Tcp {
+                host: Host::Name(name),
+                ..
+            } => name != "localhost",
+        }
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -406,6 +422,29 @@ mod tests {
         assert!(target_error("http://localhost").contains("no port"));
         assert!(target_error("fe80::1:50051").contains("brackets"));
         assert!(target_error("").contains("no port"));
+    }
+
+    #[test]
+    fn plaintext_off_host_is_tcp_without_tls_beyond_loopback() {
+        for local in [
+            "localhost:1",
+            "127.0.0.1:1",
+            "127.9.9.9:1",
+            "[::1]:1",
+            "unix:/a",
+        ] {
+            assert!(!target(local).plaintext_off_host(), "{local}");
+        }
+        for tls in ["https://greeter.example:443", "https://10.0.0.1:1"] {
+            assert!(!target(tls).plaintext_off_host(), "{tls}");
+        }
+        for exposed in [
+            "greeter.example:50051",
+            "10.0.0.1:1",
+            "http://[2001:db8::1]:1",
+        ] {
+            assert!(target(exposed).plaintext_off_host(), "{exposed}");
+        }
     }
 
     #[test]

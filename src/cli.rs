@@ -550,7 +550,7 @@ pub struct HelloArgs {
     ///
     /// The connection is encrypted but anyone in the middle can read it: for a quick test
     /// against a self-signed server only. Implies --tls.
-    #[arg(long, env = "GREETER_INSECURE_SKIP_VERIFY")]
+    #[arg(long, env = "GREETER_INSECURE_SKIP_VERIFY", conflicts_with = "ca_cert")]
     pub insecure_skip_verify: bool,
 
     /// Send `authorization: Bearer <token>`, the token read from FILE.
@@ -589,10 +589,11 @@ pub struct HelloArgs {
     )]
     pub max_send_msg_size: usize,
 
-    /// Send an HTTP/2 PING this often while connected [default: never].
+    /// Send an HTTP/2 PING this often while calls are in flight [default: never].
     ///
-    /// Keeps long --duration runs and streams alive through proxies that drop quiet
-    /// connections, and finds a dead server sooner than TCP would.
+    /// Keeps long streams alive through proxies that drop quiet connections, and finds a dead
+    /// server sooner than TCP would. No pings on an idle connection, as in grpc-go: its
+    /// servers punish those by default.
     #[arg(
         long,
         env = "GREETER_KEEPALIVE_INTERVAL",

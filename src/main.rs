@@ -136,14 +136,19 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                 };
             // The flag (or GREETER_TOKEN_FILE) wins over GREETER_TOKEN, the token itself.
             let token = args.token_file.as_deref();
+            let mut sends_token = false;
             match client::bearer(token, std::env::var("GREETER_TOKEN").ok()) {
                 Ok(None) => {}
                 Ok(Some(_)) if headers.contains("authorization") => usage_error(
                     "hello",
                     clap::error::ErrorKind::ArgumentConflict,
-                    "the authorization header is given twice, by -H 'authorization: ...' and by                      --token-file or GREETER_TOKEN: give one",
+                    "the authorization header is given twice, by -H 'authorization: ...' and by \
+                     --token-file or GREETER_TOKEN: give one",
                 ),
-                Ok(Some(bearer)) => headers.authorize(bearer),
+                Ok(Some(bearer)) => {
+                    sends_token = true;
+                    headers.authorize(bearer);
+                }
                 Err(client::HeaderError::Usage(message)) => {
                     usage_error("hello", clap::error::ErrorKind::ValueValidation, &message)
                 }
@@ -182,6 +187,16 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<()> {
                     clap::error::ErrorKind::ArgumentConflict,
                     "TLS over a Unix socket needs --tls: add it, or drop --ca-cert, --cert, \
                      --server-name and --insecure-skip-verify",
+                );
+            }
+            if sends_token
+                && let Some(exposed) = targets
+                    .iter()
+                    .find(|target| !tls_everywhere && target.plaintext_off_host())
+            {
+                eprintln!(
+                    "warning: the token goes in plaintext to {exposed}: anyone on the way can \
+                     read it; use https:// or --tls"
                 );
             }
             if targets.len() > 1

@@ -165,6 +165,35 @@ fn the_token_never_reaches_the_logs() {
 }
 
 #[test]
+fn a_token_served_in_plaintext_beyond_loopback_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, TOKEN).unwrap();
+    let file = file.to_str().unwrap();
+    let exposed = Server::start_with(&["--addr", ":0", "--auth-token-file", file], &[]);
+    let log = exposed.stderr_when(|log| log.contains("serving"));
+    assert!(log.contains("travels in plaintext"), "{log}");
+    let local = Server::start_with(&["--addr", "127.0.0.1:0", "--auth-token-file", file], &[]);
+    let log = local.stderr_when(|log| log.contains("serving"));
+    assert!(!log.contains("plaintext on"), "{log}");
+}
+
+#[test]
+fn a_token_and_an_authorization_header_together_are_a_usage_error() {
+    let mut command = greeter(["hello", "-H", "authorization: Bearer x"]);
+    command.env("GREETER_TOKEN", TOKEN);
+    let out = run(command);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "given twice, by -H 'authorization: ...' and by --token-file or GREETER_TOKEN"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn an_unreadable_or_empty_token_file_fails_with_1() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing");

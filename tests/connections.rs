@@ -44,8 +44,21 @@ mod idle {
         let stream = conn.call(STREAM_REPLY, &[], hello_request("busy"));
         assert_eq!(stream.grpc_status.as_deref(), Some("0"), "{stream:?}");
         assert_eq!(stream.messages, 8);
+        // Had the server counted the stream's 800 ms as idle, it would have sent its GOAWAY
+        // and refused this new call on the same connection.
+        let next = conn.call(SAY_HELLO, &[], hello_request("next"));
+        assert_eq!(next.grpc_status.as_deref(), Some("0"), "{next:?}");
         // Idle from here on.
         assert!(conn.closed_within(BOUND).is_some());
+    }
+
+    #[test]
+    fn a_client_that_ignores_the_goaway_is_closed_all_the_same() {
+        // hyper's GOAWAY waits for the answer to a PING that this client never sends.
+        let server = Server::start_on_loopback(&["--max-connection-idle", "300ms"]);
+        let (frames, closed) = keepalive::silent_client(&server.loopback(), BOUND);
+        assert!(closed, "{frames:?}");
+        assert!(frames.contains(&(keepalive::GOAWAY, 0)), "{frames:?}");
     }
 
     #[test]
@@ -133,10 +146,11 @@ mod keepalive {
     /// HTTP/2 frame types, as RFC 9113 numbers them.
     const SETTINGS: u8 = 0x4;
     const PING: u8 = 0x6;
+    pub const GOAWAY: u8 = 0x7;
 
     /// A client that says hello in HTTP/2 and then never answers anything: what the server
     /// sends within `listen`, as (type, flags) pairs, and whether it closed the connection.
-    fn silent_client(addr: &str, listen: Duration) -> (Vec<(u8, u8)>, bool) {
+    pub fn silent_client(addr: &str, listen: Duration) -> (Vec<(u8, u8)>, bool) {
         let mut tcp = TcpStream::connect(addr).unwrap();
         tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
         // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.

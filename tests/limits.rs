@@ -138,9 +138,46 @@ mod deadline {
             log.contains("DEADLINE_EXCEEDED") && log.contains("code=4"),
             "{log}"
         );
-        // The handler is gone: the connection serves the next call at once.
-        let ok = conn.call(SAY_HELLO, &[], hello_request("next"));
-        assert_eq!(ok.grpc_status.as_deref(), Some("0"), "{ok:?}");
+    }
+
+    #[test]
+    fn a_stream_that_never_pauses_still_ends_at_its_deadline() {
+        // A million replies with no pause between them: only the deadline can end this.
+        let server =
+            Server::start_on_loopback(&["--stream-count", "1000000", "--stream-interval", "0s"]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call(
+            STREAM_REPLY,
+            &[("grpc-timeout", "300m")],
+            hello_request("busy"),
+        );
+        assert_eq!(exchange.grpc_status.as_deref(), Some("4"), "{exchange:?}");
+        assert!(exchange.messages < 1_000_000, "{}", exchange.messages);
+        assert!(exchange.elapsed < Duration::from_secs(5), "{exchange:?}");
+    }
+
+    #[test]
+    fn a_deadline_before_the_reply_is_a_trailers_only_deadline_exceeded() {
+        // The message's prefix promises five bytes that never come: the handler waits for them
+        // until the deadline.
+        let server = Server::start();
+        let mut conn = H2Conn::connect(&server.loopback());
+        let exchange = conn.call_with(
+            SAY_HELLO,
+            &[("grpc-timeout", "200m")],
+            prefix_only(5),
+            false,
+        );
+        assert_eq!(exchange.grpc_status.as_deref(), Some("4"), "{exchange:?}");
+        assert!(
+            exchange.headers.iter().any(|h| h == "grpc-status: 4"),
+            "the status is in the headers: {exchange:?}"
+        );
+        assert_eq!(exchange.messages, 0);
+        assert!(
+            exchange.elapsed >= Duration::from_millis(200),
+            "{exchange:?}"
+        );
     }
 
     #[test]
@@ -155,10 +192,23 @@ mod deadline {
 
     #[test]
     fn a_malformed_grpc_timeout_is_ignored() {
-        let server = Server::start();
+        // Three replies over 200 ms: a value misread as a short deadline would cut them.
+        let server =
+            Server::start_on_loopback(&["--stream-count", "3", "--stream-interval", "100ms"]);
         let mut conn = H2Conn::connect(&server.loopback());
-        let exchange = conn.call(SAY_HELLO, &[("grpc-timeout", "soon")], hello_request("x"));
-        assert_eq!(exchange.grpc_status.as_deref(), Some("0"), "{exchange:?}");
+        for malformed in ["soon", "1x", "123456789m", "5"] {
+            let exchange = conn.call(
+                STREAM_REPLY,
+                &[("grpc-timeout", malformed)],
+                hello_request("x"),
+            );
+            assert_eq!(
+                exchange.grpc_status.as_deref(),
+                Some("0"),
+                "{malformed}: {exchange:?}"
+            );
+            assert_eq!(exchange.messages, 3, "{malformed}");
+        }
     }
 }
 

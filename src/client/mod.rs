@@ -334,9 +334,12 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
         "the connection broke: {}; is --addr a gRPC server's port, speaking plaintext HTTP/2?",
         causes.join(": ")
     );
-    match troubles.last() {
+    match troubles.take() {
         Some(trouble) if trouble.closed_silently.is_some() => {
-            Status::unavailable(format!("{generic} {trouble}"))
+            let message = format!("{generic} {trouble}");
+            // Kept for `tls_behind_silence`, which may ask the server whether it speaks TLS.
+            troubles.record(trouble);
+            Status::unavailable(message)
         }
         Some(trouble) => Status::unavailable(trouble.message),
         None => Status::unavailable(generic),

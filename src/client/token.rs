@@ -45,13 +45,14 @@ pub fn bearer(
              GREETER_TOKEN"
         )));
     }
-    // Printable ASCII only, as for -H; the message must not quote the token.
-    let printable = token.bytes().all(|byte| (b' '..=b'~').contains(&byte));
+    // Printable ASCII without spaces, as `greeter serve` requires of its token; the message
+    // must not quote the token.
+    let printable = token.bytes().all(|byte| byte.is_ascii_graphic());
     let mut value = AsciiMetadataValue::try_from(format!("Bearer {token}"))
         .ok()
         .filter(|_| printable)
         .ok_or_else(|| {
-            let problem = format!("the token in {named} is not printable ASCII");
+            let problem = format!("the token in {named} is not printable ASCII without spaces");
             match source {
                 TokenSource::File(_) => HeaderError::Unreadable(problem),
                 TokenSource::Env(_) => HeaderError::Usage(problem),

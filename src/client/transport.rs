@@ -114,7 +114,9 @@ impl Transport {
             Some(interval) => endpoint
                 .http2_keep_alive_interval(interval)
                 .keep_alive_timeout(options.keepalive_timeout)
-                .keep_alive_while_idle(true),
+                // Only with calls in flight, as grpc-go's clients: a grpc-go server counts pings
+                // on an idle connection against the client and sends GOAWAY (too_many_pings).
+                .keep_alive_while_idle(false),
             None => endpoint,
         })
     }

@@ -70,14 +70,16 @@ impl Troubles {
         }
     }
 
-    pub fn last(&self) -> Option<Trouble> {
-        self.0.lock().ok().and_then(|slot| slot.clone())
+    /// The last trouble seen, taken: it explains the one failure it caused, and is never
+    /// reused for a later failure that may have nothing to do with it.
+    pub fn take(&self) -> Option<Trouble> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
     }
 
     /// If the last trouble was a server closing a plaintext connection without a word, and
     /// that server answers TLS (asked before `deadline`), the trouble that says so.
     pub async fn tls_behind_silence(&self, deadline: tokio::time::Instant) -> Option<Trouble> {
-        let (destination, peer) = self.last()?.closed_silently?;
+        let (destination, peer) = self.take()?.closed_silently?;
         super::transport::answers_tls(&destination, &peer, deadline)
             .await
             .then(|| peer.speaks_tls())

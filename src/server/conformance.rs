@@ -193,7 +193,7 @@ pin_project_lite::pin_project! {
         },
         /// The deadline passed before the handler answered: the headers said it all.
         Expired,
-        /// The deadline passed mid-stream and its trailers are sent.
+        /// The trailers are sent: the handler's, or the deadline's.
         Ended,
     }
 }
@@ -209,24 +209,27 @@ impl<B: Body> Body for ConformingBody<B> {
         let ConformingBodyProj::Streaming { inner, expiry } = self.as_mut().project() else {
             return Poll::Ready(None);
         };
-        if let Poll::Ready(frame) = inner.poll_frame(cx) {
-            return Poll::Ready(frame.map(|frame| {
-                frame.map(|frame| match frame.into_trailers() {
-                    Ok(mut trailers) => {
-                        fix_oversize_status(&mut trailers);
-                        Frame::trailers(trailers)
-                    }
-                    Err(frame) => frame,
-                })
-            }));
-        }
-        if let Some(expiry) = expiry.as_mut() {
-            ready!(expiry.as_mut().poll(cx));
+        // The deadline first: a stream that always has a message ready must still end on time.
+        if let Some(expiry) = expiry.as_mut()
+            && expiry.as_mut().poll(cx).is_ready()
+        {
             // Dropping the body drops the handler's stream: it stops working on the call.
             self.set(ConformingBody::Ended);
             return Poll::Ready(Some(Ok(Frame::trailers(deadline_exceeded()))));
         }
-        Poll::Pending
+        let frame = match ready!(inner.poll_frame(cx)) {
+            Some(Ok(frame)) => frame,
+            other => return Poll::Ready(other),
+        };
+        match frame.into_trailers() {
+            Ok(mut trailers) => {
+                fix_oversize_status(&mut trailers);
+                // The call is over: no deadline may add a second status after this one.
+                self.set(ConformingBody::Ended);
+                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+            }
+            Err(frame) => Poll::Ready(Some(Ok(frame))),
+        }
     }
 
     fn is_end_stream(&self) -> bool {

@@ -66,17 +66,27 @@ pub async fn serve<IO, S, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let activity = lifecycle.max_idle.map(|_| Arc::new(Activity::default()));
+    // Calls in flight are only counted when something needs to know.
+    let tracked = lifecycle.max_idle.is_some() || lifecycle.max_age.is_some();
+    let activity = tracked.then(|| Arc::new(Activity::default()));
     let service = Tracked {
         inner: service,
         activity: activity.clone(),
     };
     let mut connection =
         pin!(http2.serve_connection(TokioIo::new(io), TowerToHyperService::new(service)));
-    let mut aged = pin!(sleep_for(lifecycle.max_age));
-    let mut idle = pin!(idle_for(lifecycle.max_idle, activity));
-    let mut closing = false;
+    // Jittered by ±10 %, as grpc-go does, so connections opened together (after a deploy)
+    // do not all come back together.
+    let max_age = lifecycle
+        .max_age
+        .map(|age| age.mul_f64(0.9 + 0.2 * fastrand::f64()));
+    let mut aged = pin!(sleep_for(max_age));
+    let mut idle = pin!(idle_for(lifecycle.max_idle, activity.clone()));
+    // hyper's GOAWAY waits for the client to answer a PING before closing: a client that
+    // never answers (gone, or not reading) would keep the connection for good.
+    let mut quiet_after_goaway = pin!(idle_for(None, None));
     let mut hard_close = pin!(sleep_for(None));
+    let mut closing = false;
     loop {
         tokio::select! {
             served = connection.as_mut() => {
@@ -88,15 +98,22 @@ pub async fn serve<IO, S, B>(
             _ = shutdown.wait_for(|&stop| stop), if !closing => {
                 closing = true;
                 connection.as_mut().graceful_shutdown();
+                quiet_after_goaway.set(idle_for(Some(QUIET_AFTER_GOAWAY), activity.clone()));
             }
             () = &mut aged, if !closing => {
                 closing = true;
                 connection.as_mut().graceful_shutdown();
+                quiet_after_goaway.set(idle_for(Some(QUIET_AFTER_GOAWAY), activity.clone()));
                 hard_close.set(sleep_for(lifecycle.age_grace));
             }
             () = &mut idle, if !closing => {
                 closing = true;
                 connection.as_mut().graceful_shutdown();
+                quiet_after_goaway.set(idle_for(Some(QUIET_AFTER_GOAWAY), activity.clone()));
+            }
+            () = &mut quiet_after_goaway => {
+                tracing::debug!("closing a connection told to go away, with no call in flight");
+                return;
             }
             () = &mut hard_close => {
                 tracing::debug!("max connection age grace over: closing a connection with calls in flight");
@@ -105,6 +122,10 @@ pub async fn serve<IO, S, B>(
         }
     }
 }
+
+/// How long a connection that was sent a GOAWAY and has no call in flight may wait for the
+/// client's answer to the GOAWAY's PING, as grpc-go waits.
+const QUIET_AFTER_GOAWAY: Duration = Duration::from_secs(1);
 
 /// Sleeps for `duration`, or forever when there is none.
 async fn sleep_for(duration: Option<Duration>) {
@@ -145,7 +166,7 @@ async fn idle_for(max_idle: Option<Duration>, activity: Option<Arc<Activity>>) {
 }
 
 /// Counts a connection's calls in flight, from request to the end of the response body, when
-/// idleness is watched (and costs nothing otherwise).
+/// --max-connection-idle or --max-connection-age needs to know (otherwise it only forwards).
 #[derive(Clone)]
 struct Tracked<S> {
     inner: S,

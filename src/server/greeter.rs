@@ -48,7 +48,8 @@ impl greeter_server::Greeter for Greeter {
                 if sent == stream_count {
                     return None;
                 }
-                if sent > 0 {
+                // No timer at all for no pause: `--stream-interval 0s` streams flat out.
+                if sent > 0 && !stream_interval.is_zero() {
                     tokio::time::sleep(stream_interval).await;
                 }
                 Some((Ok(reply), sent + 1))

@@ -55,6 +55,13 @@ pub fn run(config: Config) -> Result<()> {
     // Read every file before binding: a typo in a path must not leave a socket behind.
     let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let bound = listener::bind(&config.addr, config.unix_mode)?;
+    if config.auth.required() && tls.is_none() && exposed(&config.addr) {
+        tracing::warn!(
+            "the auth token travels in plaintext on {}: anyone on the way can read and reuse \
+             it; serve TLS (--tls-cert, --tls-key), or listen on loopback or a Unix socket",
+            config.addr
+        );
+    }
     let metrics_listener = match &config.metrics_addr {
         None => None,
         Some(addr) => match listener::bind(addr, None)? {
@@ -75,7 +82,7 @@ pub fn run(config: Config) -> Result<()> {
         auth: config.auth,
         limits: config.limits,
         lifecycle: config.lifecycle,
-        tls: tls.map(std::sync::Arc::new),
+        tls,
     };
     let plan = Plan {
         workers,
@@ -101,6 +108,18 @@ pub fn run(config: Config) -> Result<()> {
             }
         }
     })
+}
+
+/// Whether `addr` can be reached from other hosts.
+fn exposed(addr: &ListenAddr) -> bool {
+    match addr {
+        ListenAddr::AllInterfaces { .. } => true,
+        ListenAddr::Host { host, .. } => match host {
+            crate::address::Host::Ip(ip) => !ip.is_loopback(),
+            crate::address::Host::Name(name) => name != "localhost",
+        },
+        ListenAddr::Unix(_) => false,
+    }
 }
 
 /// How to serve, whatever the listener.

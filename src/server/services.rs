@@ -11,7 +11,6 @@ use tokio_rustls::TlsAcceptor;
 use tonic::codec::CompressionEncoding;
 use tonic::service::Routes;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::server::Connected;
 use tower::ServiceBuilder;
 
 use super::auth::BearerAuth;
@@ -43,7 +42,7 @@ pub struct Services {
     pub limits: MessageLimits,
     pub lifecycle: Lifecycle,
     /// Speak TLS on every connection.
-    pub tls: Option<Arc<TlsAcceptor>>,
+    pub tls: Option<TlsAcceptor>,
 }
 
 /// Both encodings tonic can speak, accepted on requests and used for replies (when the
@@ -115,23 +114,30 @@ pub struct WorkerServices {
     metrics: Option<WorkerMetrics>,
     http2: Arc<hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor>>,
     lifecycle: Lifecycle,
-    tls: Option<Arc<TlsAcceptor>>,
+    tls: Option<TlsAcceptor>,
 }
 
 impl WorkerServices {
     /// Serves one accepted connection to its end: the TLS handshake if the server speaks TLS,
     /// then HTTP/2 until the client leaves, the connection's time is up, or shutdown.
-    pub async fn serve_connection<IO>(self, io: IO, peer: String, shutdown: watch::Receiver<bool>)
-    where
-        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    pub async fn serve_connection<IO>(
+        self,
+        io: IO,
+        peer: String,
+        mut shutdown: watch::Receiver<bool>,
+    ) where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        match self.tls.clone() {
-            None => self.serve_http2(io, peer, shutdown).await,
-            Some(acceptor) => {
-                if let Some(stream) = tls::handshake(&acceptor, io, &peer).await {
-                    self.serve_http2(stream, peer, shutdown).await;
-                }
-            }
+        let Some(acceptor) = self.tls.clone() else {
+            return self.serve_http2(io, peer, shutdown).await;
+        };
+        // A drain does not wait for handshakes: those clients have no call in flight yet.
+        let stream = tokio::select! {
+            stream = tls::handshake(&acceptor, io, &peer) => stream,
+            _ = shutdown.wait_for(|&stop| stop) => None,
+        };
+        if let Some(stream) = stream {
+            self.serve_http2(stream, peer, shutdown).await;
         }
     }
 

@@ -112,6 +112,11 @@ where
 {
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
         Ok(Ok(stream)) => Some(stream),
+        // Load balancers' and Kubernetes' TCP checks connect and leave without a word.
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+            tracing::debug!("{peer} closed the connection before a TLS handshake");
+            None
+        }
         Ok(Err(err)) => {
             tracing::info!("TLS handshake with {peer} failed: {}", explain(&err));
             None

@@ -14,7 +14,6 @@ use std::thread;
 use color_eyre::eyre::{Result, WrapErr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
-use tonic::transport::server::Connected;
 
 use super::counted::Counted;
 use super::metrics::WorkerMetrics;
@@ -30,7 +29,7 @@ pub trait Accept {
 
 /// A connection a worker takes over and serves on its own runtime.
 pub trait Adopt: Send + 'static {
-    type Io: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static;
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
 
     fn adopt(self) -> io::Result<Self::Io>;
 
@@ -201,30 +200,37 @@ pub async fn serve_connections<C: Adopt>(
     let worker = services.for_worker(metrics.clone(), &shutdown)?;
     // Each connection's task holds a sender; when all are gone, every connection is closed.
     let (open, mut all_closed) = mpsc::channel::<()>(1);
-    loop {
-        let conn = tokio::select! {
-            biased;
-            _ = shutdown.wait_for(|&stop| stop) => break,
-            conn = connections.recv() => match conn {
-                Some(conn) => conn,
-                None => break,
-            },
-        };
+    let for_connections = shutdown.clone();
+    let take_on = |conn: C| {
         let peer = conn.peer();
         let io = match conn.adopt() {
             Ok(io) => Counted::new(io, metrics.clone()),
             Err(err) => {
                 tracing::warn!("could not take over the connection from {peer}: {err}");
-                continue;
+                return;
             }
         };
-        let worker = worker.clone();
-        let shutdown = shutdown.clone();
-        let open = open.clone();
+        let (worker, shutdown, open) = (worker.clone(), for_connections.clone(), open.clone());
         tokio::spawn(async move {
             worker.serve_connection(io, peer, shutdown).await;
             drop(open);
         });
+    };
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|&stop| stop) => break,
+            conn = connections.recv() => match conn {
+                Some(conn) => take_on(conn),
+                None => break,
+            },
+        }
+    }
+    // Connections handed over but not yet taken on are served too: their GOAWAY comes at
+    // once, so they end cleanly instead of being reset.
+    connections.close();
+    while let Ok(conn) = connections.try_recv() {
+        take_on(conn);
     }
     drop(open);
     let _ = all_closed.recv().await;
