@@ -171,7 +171,7 @@ pub struct ServeArgs {
     ///
     /// Connecting needs write permission on the socket file: 0600 admits only this user, 0660
     /// also the file's group. Only with a `unix:` --addr.
-    #[arg(
+    #[arg(help_heading = "Security", 
         long,
         env = "GREETER_UNIX_MODE",
         value_name = "MODE",
@@ -184,6 +184,7 @@ pub struct ServeArgs {
     /// The server then speaks only TLS (HTTP/2 negotiated by ALPN, TLS 1.2 and 1.3); a
     /// plaintext client fails at once. The files are read once, at start.
     #[arg(
+        help_heading = "Security",
         long,
         env = "GREETER_TLS_CERT",
         value_name = "FILE",
@@ -193,6 +194,7 @@ pub struct ServeArgs {
 
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(
+        help_heading = "Security",
         long,
         env = "GREETER_TLS_KEY",
         value_name = "FILE",
@@ -205,6 +207,7 @@ pub struct ServeArgs {
     /// A client without a certificate, or with one these CAs did not sign, is refused during
     /// the handshake. Needs --tls-cert and --tls-key.
     #[arg(
+        help_heading = "Security",
         long,
         env = "GREETER_TLS_CLIENT_CA",
         value_name = "FILE",
@@ -218,14 +221,19 @@ pub struct ServeArgs {
     /// also come from GREETER_AUTH_TOKEN (the token itself; this flag wins). Health and
     /// reflection stay open, so probes and tools work without it. The file's surrounding
     /// whitespace is ignored; the token is compared in constant time and never logged.
-    #[arg(long, env = "GREETER_AUTH_TOKEN_FILE", value_name = "FILE")]
+    #[arg(
+        help_heading = "Security",
+        long,
+        env = "GREETER_AUTH_TOKEN_FILE",
+        value_name = "FILE"
+    )]
     pub auth_token_file: Option<PathBuf>,
 
     /// The largest request message accepted, e.g. `4MiB`, `512KiB` or bytes.
     ///
     /// A larger one fails with RESOURCE_EXHAUSTED as soon as its length prefix arrives,
     /// without being read.
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_MAX_RECV_MSG_SIZE",
         value_name = "SIZE",
@@ -235,7 +243,7 @@ pub struct ServeArgs {
     pub max_recv_msg_size: usize,
 
     /// The largest response message sent; a larger one fails the call with RESOURCE_EXHAUSTED.
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_MAX_SEND_MSG_SIZE",
         value_name = "SIZE",
@@ -249,7 +257,7 @@ pub struct ServeArgs {
     ///
     /// Clients queue calls beyond it; a client that ignores the setting gets the extra
     /// streams refused (REFUSED_STREAM, which gRPC clients report as UNAVAILABLE).
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_MAX_CONCURRENT_STREAMS",
         value_name = "N",
@@ -262,7 +270,7 @@ pub struct ServeArgs {
     ///
     /// `0s` turns the pings off. A client that does not answer within --keepalive-timeout is
     /// disconnected.
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_KEEPALIVE_INTERVAL",
         value_name = "DURATION",
@@ -272,7 +280,7 @@ pub struct ServeArgs {
     pub keepalive_interval: Duration,
 
     /// How long to wait for the answer to a keepalive PING before closing the connection.
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_KEEPALIVE_TIMEOUT",
         value_name = "DURATION",
@@ -284,7 +292,7 @@ pub struct ServeArgs {
     /// Close a connection that has had no call in flight for this long [default: never].
     ///
     /// The client is told with an HTTP/2 GOAWAY and reconnects when it next calls.
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_MAX_CONNECTION_IDLE",
         value_name = "DURATION",
@@ -297,7 +305,7 @@ pub struct ServeArgs {
     /// After an HTTP/2 GOAWAY the client opens a new connection for new calls, which a load
     /// balancer may send to another replica: long-lived clients rebalance as replicas come
     /// and go. Calls in flight may finish within --max-connection-age-grace.
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_MAX_CONNECTION_AGE",
         value_name = "DURATION",
@@ -307,7 +315,7 @@ pub struct ServeArgs {
 
     /// How long calls in flight may go on after --max-connection-age before the connection
     /// is closed [default: until they finish].
-    #[arg(
+    #[arg(help_heading = "Limits and connections", 
         long,
         env = "GREETER_MAX_CONNECTION_AGE_GRACE",
         value_name = "DURATION",
@@ -321,17 +329,22 @@ pub struct ServeArgs {
     /// `HOST:PORT`, `:PORT` or `[IPV6]:PORT`, as for --addr (not a Unix socket). Calls by
     /// method and status code, latency histograms, calls in flight and open connections, each
     /// per worker. Off by default.
-    #[arg(long, env = "GREETER_METRICS_ADDR", value_name = "ADDR")]
+    #[arg(
+        help_heading = "Logs and metrics",
+        long,
+        env = "GREETER_METRICS_ADDR",
+        value_name = "ADDR"
+    )]
     pub metrics_addr: Option<String>,
 
     /// Log one line per call: method, peer, status, latency.
     ///
     /// Off by default: at 100k calls a second a line per call costs more than the call.
-    #[arg(long, env = "GREETER_ACCESS_LOG")]
+    #[arg(help_heading = "Logs and metrics", long, env = "GREETER_ACCESS_LOG")]
     pub access_log: bool,
 
     /// Log format on stderr.
-    #[arg(
+    #[arg(help_heading = "Logs and metrics", 
         long,
         env = "GREETER_LOG_FORMAT",
         value_name = "FORMAT",
@@ -343,7 +356,12 @@ pub struct ServeArgs {
     /// Which logs to write [default: RUST_LOG, else info].
     ///
     /// `error`, `warn`, `info`, `debug`, `trace`, or per module (`info,h2=debug`).
-    #[arg(long, env = "GREETER_LOG_LEVEL", value_name = "LEVEL")]
+    #[arg(
+        help_heading = "Logs and metrics",
+        long,
+        env = "GREETER_LOG_LEVEL",
+        value_name = "LEVEL"
+    )]
     pub log_level: Option<String>,
 }
 
@@ -419,7 +437,7 @@ pub struct HelloArgs {
     /// and latency min/p50/p90/p99/max (one JSON object with --output json). The exit code is
     /// 0 if every call succeeded, else 64 + the most frequent failing status. With --count or
     /// --duration, --timeout is each call's deadline.
-    #[arg(
+    #[arg(help_heading = "Repeated calls", 
         short = 'n',
         long,
         env = "GREETER_COUNT",
@@ -430,7 +448,7 @@ pub struct HelloArgs {
     pub count: Option<u64>,
 
     /// Keep making SayHello calls for this long instead of --count, then print the summary.
-    #[arg(
+    #[arg(help_heading = "Repeated calls", 
         long,
         env = "GREETER_DURATION",
         value_name = "DURATION",
@@ -440,7 +458,7 @@ pub struct HelloArgs {
     pub duration: Option<Duration>,
 
     /// How many of the --count or --duration calls are in flight at once.
-    #[arg(
+    #[arg(help_heading = "Repeated calls", 
         short,
         long,
         env = "GREETER_CONCURRENCY",
@@ -450,7 +468,7 @@ pub struct HelloArgs {
     pub concurrency: NonZeroUsize,
 
     /// With --count or --duration, print no replies: only the summary.
-    #[arg(short, long, env = "GREETER_QUIET")]
+    #[arg(help_heading = "Repeated calls", short, long, env = "GREETER_QUIET")]
     pub quiet: bool,
 
     /// Call SayHelloStreamReply instead: print each reply as it arrives.
@@ -476,14 +494,14 @@ pub struct HelloArgs {
     ///
     /// For a CI step that starts the server and calls it right away. Attempts are spaced 50 ms
     /// apart at first, growing to 1 s. Without it a refused connection fails at once with 78.
-    #[arg(long, env = "GREETER_WAIT_FOR_READY")]
+    #[arg(help_heading = "Patience", long, env = "GREETER_WAIT_FOR_READY")]
     pub wait_for_ready: bool,
 
     /// Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline].
     ///
     /// An attempt that takes longer fails as UNAVAILABLE, and counts as one failed attempt for
     /// --wait-for-ready and --retries.
-    #[arg(
+    #[arg(help_heading = "Patience", 
         long,
         env = "GREETER_CONNECT_TIMEOUT",
         value_name = "DURATION",
@@ -497,11 +515,17 @@ pub struct HelloArgs {
     /// --timeout deadline leaves room for the pause, and never once a reply has been printed;
     /// --bidi is never retried, as stdin cannot be read twice. The last error is the one
     /// reported.
-    #[arg(long, env = "GREETER_RETRIES", value_name = "N", default_value_t = 0)]
+    #[arg(
+        help_heading = "Patience",
+        long,
+        env = "GREETER_RETRIES",
+        value_name = "N",
+        default_value_t = 0
+    )]
     pub retries: u32,
 
     /// The pause before the first retry; each next one doubles, up to 5s, with jitter.
-    #[arg(
+    #[arg(help_heading = "Patience", 
         long,
         env = "GREETER_RETRY_BACKOFF",
         value_name = "DURATION",
@@ -519,23 +543,40 @@ pub struct HelloArgs {
     ///
     /// The server's certificate is checked against --ca-cert, or the system's CAs, and its
     /// name against the host of --addr (or --server-name).
-    #[arg(long, env = "GREETER_TLS")]
+    #[arg(help_heading = "TLS and auth", long, env = "GREETER_TLS")]
     pub tls: bool,
 
     /// Trust the server certificates these CAs signed (PEM) [default: the system's CAs].
     ///
     /// Implies --tls.
-    #[arg(long, env = "GREETER_CA_CERT", value_name = "FILE")]
+    #[arg(
+        help_heading = "TLS and auth",
+        long,
+        env = "GREETER_CA_CERT",
+        value_name = "FILE"
+    )]
     pub ca_cert: Option<PathBuf>,
 
     /// Present this client certificate chain (PEM), for a server that requires mutual TLS.
     ///
     /// Needs --key; implies --tls.
-    #[arg(long, env = "GREETER_CERT", value_name = "FILE", requires = "key")]
+    #[arg(
+        help_heading = "TLS and auth",
+        long,
+        env = "GREETER_CERT",
+        value_name = "FILE",
+        requires = "key"
+    )]
     pub cert: Option<PathBuf>,
 
     /// The private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, env = "GREETER_KEY", value_name = "FILE", requires = "cert")]
+    #[arg(
+        help_heading = "TLS and auth",
+        long,
+        env = "GREETER_KEY",
+        value_name = "FILE",
+        requires = "cert"
+    )]
     pub key: Option<PathBuf>,
 
     /// The name the server's certificate must carry, and the TLS SNI [default: the host of
@@ -543,14 +584,24 @@ pub struct HelloArgs {
     ///
     /// For a server reached by IP address or through a tunnel. Implies --tls (over a Unix
     /// socket, give --tls too; the name is then "localhost" unless set here).
-    #[arg(long, env = "GREETER_SERVER_NAME", value_name = "NAME")]
+    #[arg(
+        help_heading = "TLS and auth",
+        long,
+        env = "GREETER_SERVER_NAME",
+        value_name = "NAME"
+    )]
     pub server_name: Option<String>,
 
     /// Do not check the server's certificate at all (a warning says so on stderr).
     ///
     /// The connection is encrypted but anyone in the middle can read it: for a quick test
     /// against a self-signed server only. Implies --tls.
-    #[arg(long, env = "GREETER_INSECURE_SKIP_VERIFY", conflicts_with = "ca_cert")]
+    #[arg(
+        help_heading = "TLS and auth",
+        long,
+        env = "GREETER_INSECURE_SKIP_VERIFY",
+        conflicts_with = "ca_cert"
+    )]
     pub insecure_skip_verify: bool,
 
     /// Send `authorization: Bearer <token>`, the token read from FILE.
@@ -558,18 +609,29 @@ pub struct HelloArgs {
     /// The token may also come from GREETER_TOKEN (the token itself; this flag wins), never
     /// from the command line, so it stays out of `ps` and shell history. It is never printed,
     /// not even with -v.
-    #[arg(long, env = "GREETER_TOKEN_FILE", value_name = "FILE")]
+    #[arg(
+        help_heading = "TLS and auth",
+        long,
+        env = "GREETER_TOKEN_FILE",
+        value_name = "FILE"
+    )]
     pub token_file: Option<PathBuf>,
 
     /// Compress requests with this encoding (the server must accept it).
     ///
     /// Replies are then accepted compressed with gzip or zstd too.
-    #[arg(long, env = "GREETER_COMPRESS", value_name = "ENCODING", value_enum)]
+    #[arg(
+        help_heading = "Transport",
+        long,
+        env = "GREETER_COMPRESS",
+        value_name = "ENCODING",
+        value_enum
+    )]
     pub compress: Option<Compression>,
 
     /// The largest reply message accepted, e.g. `4MiB`, `512KiB` or bytes; a larger one fails
     /// with RESOURCE_EXHAUSTED.
-    #[arg(
+    #[arg(help_heading = "Transport", 
         long,
         env = "GREETER_MAX_RECV_MSG_SIZE",
         value_name = "SIZE",
@@ -580,7 +642,7 @@ pub struct HelloArgs {
 
     /// The largest request message sent; a larger one fails with RESOURCE_EXHAUSTED before it
     /// is sent.
-    #[arg(
+    #[arg(help_heading = "Transport", 
         long,
         env = "GREETER_MAX_SEND_MSG_SIZE",
         value_name = "SIZE",
@@ -594,7 +656,7 @@ pub struct HelloArgs {
     /// Keeps long streams alive through proxies that drop quiet connections, and finds a dead
     /// server sooner than TCP would. No pings on an idle connection, as in grpc-go: its
     /// servers punish those by default.
-    #[arg(
+    #[arg(help_heading = "Transport", 
         long,
         env = "GREETER_KEEPALIVE_INTERVAL",
         value_name = "DURATION",
@@ -604,7 +666,7 @@ pub struct HelloArgs {
 
     /// How long to wait for the answer to a keepalive PING before the connection counts as
     /// broken (UNAVAILABLE).
-    #[arg(
+    #[arg(help_heading = "Transport", 
         long,
         env = "GREETER_KEEPALIVE_TIMEOUT",
         value_name = "DURATION",
