@@ -145,22 +145,25 @@ mod mutual {
         tls_server(certs, "server", &["--tls-client-ca", &client_ca])
     }
 
+    /// `greeter hello` trusting the test CA and presenting the certificate `identity`
+    /// (`client` or `other-client`).
+    fn hello_as(server: &Server, certs: &Certs, identity: &str, name: &str) -> Outcome {
+        let (cert, key) = (
+            certs.path(&format!("{identity}.pem")),
+            certs.path(&format!("{identity}.key")),
+        );
+        let ca = certs.path("ca.pem");
+        https_hello(
+            server,
+            &["--ca-cert", &ca, "--cert", &cert, "--key", &key, name],
+        )
+    }
+
     #[test]
     fn a_client_certificate_from_the_ca_is_let_in() {
         let certs = Certs::new();
         let server = mtls_server(&certs);
-        let out = https_hello(
-            &server,
-            &[
-                "--ca-cert",
-                &certs.path("ca.pem"),
-                "--cert",
-                &certs.path("client.pem"),
-                "--key",
-                &certs.path("client.key"),
-                "mutual",
-            ],
-        );
+        let out = hello_as(&server, &certs, "client", "mutual");
         assert_eq!(out.code, Some(0), "{out:?}");
         assert_eq!(out.stdout, "Hello mutual\n");
     }
@@ -202,17 +205,7 @@ mod mutual {
     fn a_client_certificate_from_another_ca_is_refused() {
         let certs = Certs::new();
         let server = mtls_server(&certs);
-        let out = https_hello(
-            &server,
-            &[
-                "--ca-cert",
-                &certs.path("ca.pem"),
-                "--cert",
-                &certs.path("other-client.pem"),
-                "--key",
-                &certs.path("other-client.key"),
-            ],
-        );
+        let out = hello_as(&server, &certs, "other-client", "refused");
         assert_eq!(out.code, Some(78), "{out:?}");
         assert!(out.stderr.contains("client certificate"), "{}", out.stderr);
         let log = server.stderr_when(|log| log.contains("TLS handshake"));
