@@ -226,18 +226,35 @@ impl fmt::Display for ListenAddr {
     }
 }
 
+impl Host {
+    /// This machine only: a loopback address, or `localhost`.
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Host::Ip(ip) => ip.is_loopback(),
+            Host::Name(name) => name == "localhost",
+        }
+    }
+}
+
+impl ListenAddr {
+    /// Whether other hosts can reach this address.
+    pub fn is_exposed(&self) -> bool {
+        match self {
+            ListenAddr::AllInterfaces { .. } => true,
+            ListenAddr::Host { host, .. } => !host.is_loopback(),
+            ListenAddr::Unix(_) => false,
+        }
+    }
+}
+
 impl Target {
     /// Plaintext TCP to another host: what is sent can be read on the way.
     pub fn plaintext_off_host(&self) -> bool {
         match self {
+            Target::Tcp {
+                host, tls: false, ..
+            } => !host.is_loopback(),
             Target::Tcp { tls: true, .. } | Target::Unix(_) => false,
-            Target::Tcp {
-                host: Host::Ip(ip), ..
-            } => !ip.is_loopback(),
-            Target::Tcp {
-                host: Host::Name(name),
-                ..
-            } => name != "localhost",
         }
     }
 }
@@ -444,6 +461,22 @@ mod tests {
             "http://[2001:db8::1]:1",
         ] {
             assert!(target(exposed).plaintext_off_host(), "{exposed}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_and_unix_listeners_are_unexposed() {
+        for exposed in [
+            ":1",
+            "0.0.0.0:1",
+            "[::]:1",
+            "10.0.0.1:1",
+            "greeter.example:1",
+        ] {
+            assert!(listen(exposed).is_exposed(), "{exposed}");
+        }
+        for local in ["127.0.0.1:1", "[::1]:1", "localhost:1", "unix:/a"] {
+            assert!(!listen(local).is_exposed(), "{local}");
         }
     }
 

@@ -55,7 +55,7 @@ pub fn run(config: Config) -> Result<()> {
     // Read every file before binding: a typo in a path must not leave a socket behind.
     let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let bound = listener::bind(&config.addr, config.unix_mode)?;
-    if config.auth.required() && tls.is_none() && exposed(&config.addr) {
+    if config.auth.required() && tls.is_none() && config.addr.is_exposed() {
         tracing::warn!(
             "the auth token travels in plaintext on {}: anyone on the way can read and reuse \
              it; serve TLS (--tls-cert, --tls-key), or listen on loopback or a Unix socket",
@@ -108,18 +108,6 @@ pub fn run(config: Config) -> Result<()> {
             }
         }
     })
-}
-
-/// Whether `addr` can be reached from other hosts.
-fn exposed(addr: &ListenAddr) -> bool {
-    match addr {
-        ListenAddr::AllInterfaces { .. } => true,
-        ListenAddr::Host { host, .. } => match host {
-            crate::address::Host::Ip(ip) => !ip.is_loopback(),
-            crate::address::Host::Name(name) => name != "localhost",
-        },
-        ListenAddr::Unix(_) => false,
-    }
 }
 
 /// How to serve, whatever the listener.
