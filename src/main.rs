@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod exit;
 mod logging;
+mod pem;
 mod report;
 mod server;
 

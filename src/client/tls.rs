@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use color_eyre::eyre::{Result, eyre};
-use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::client::ResolvesClientCert;
 use tokio_rustls::rustls::crypto::{CryptoProvider, ring};
@@ -16,7 +15,7 @@ use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::rustls::{ClientConfig, Error, InconsistentKeys, RootCertStore, SignatureScheme};
 
 use super::insecure::AcceptAnyServerCert;
-use crate::report::describe_io;
+use crate::pem;
 
 /// The TLS flags of `hello`.
 #[derive(Debug, Clone, Default)]
@@ -53,8 +52,8 @@ pub fn client_config(options: &TlsOptions, asked: Arc<AtomicBool>) -> Result<Arc
     };
     let mut config = match (&options.cert, &options.key) {
         (Some(cert), Some(key)) => {
-            let chain = certificates(cert, "--cert")?;
-            let private_key = private_key(key)?;
+            let chain = pem::certificates(cert, "--cert")?;
+            let private_key = pem::private_key(key, "--key")?;
             check_pair(&provider, &chain, &private_key, cert, key)?;
             builder
                 .with_client_auth_cert(chain, private_key)
@@ -104,7 +103,7 @@ fn roots(ca_cert: Option<&Path>) -> Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
     match ca_cert {
         Some(path) => {
-            for cert in certificates(path, "--ca-cert")? {
+            for cert in pem::certificates(path, "--ca-cert")? {
                 roots.add(cert).map_err(|err| {
                     eyre!(
                         "--ca-cert {}: a certificate is not usable as a CA: {err}",
@@ -134,34 +133,6 @@ fn roots(ca_cert: Option<&Path>) -> Result<RootCertStore> {
     Ok(roots)
 }
 
-/// Every certificate in a PEM file; none is an error.
-fn certificates(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>> {
-    let bytes = read(path, flag)?;
-    let certs = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| invalid_pem(path, flag, &err))?;
-    if certs.is_empty() {
-        return Err(eyre!(
-            "{flag} {}: no certificate found (expected PEM: -----BEGIN CERTIFICATE-----)",
-            path.display()
-        ));
-    }
-    Ok(certs)
-}
-
-/// The first private key in a PEM file: PKCS#8, PKCS#1 or SEC1.
-fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
-    let bytes = read(path, "--key")?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|err| match err {
-        pem::Error::NoItemsFound => eyre!(
-            "--key {}: no private key found (expected PEM: PKCS#8, PKCS#1 or SEC1, e.g. \
-             -----BEGIN PRIVATE KEY-----)",
-            path.display()
-        ),
-        err => invalid_pem(path, "--key", &err),
-    })
-}
-
 /// A key that does not belong to the certificate would only fail in the middle of a
 /// handshake, with an alert that names neither file.
 fn check_pair(
@@ -188,30 +159,4 @@ fn check_pair(
             cert_path.display()
         ),
     })
-}
-
-fn read(path: &Path, flag: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|err| {
-        eyre!(
-            "could not read {flag} {}: {}",
-            path.display(),
-            describe_io(&err)
-        )
-    })
-}
-
-fn invalid_pem(path: &Path, flag: &str, err: &pem::Error) -> color_eyre::eyre::Report {
-    // pem::Error shows the lines it quotes as byte arrays; people read them as text.
-    let problem = match err {
-        pem::Error::MissingSectionEnd { end_marker } => format!(
-            "a section never ends (no \"{}\" line)",
-            String::from_utf8_lossy(end_marker)
-        ),
-        pem::Error::IllegalSectionStart { line } => {
-            format!("malformed line \"{}\"", String::from_utf8_lossy(line))
-        }
-        pem::Error::Base64Decode(_) => "a section is not valid base64".to_owned(),
-        other => other.to_string(),
-    };
-    eyre!("{flag} {}: invalid PEM: {problem}", path.display())
 }

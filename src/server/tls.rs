@@ -1,17 +1,17 @@
 //! TLS for `greeter serve` (`--tls-cert`, `--tls-key`, `--tls-client-ca`): the rustls set-up,
 //! read once at start, and the handshake each worker makes on its own connections.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
-use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
+
+use crate::pem;
 
 /// A client that has not finished its handshake by then is dropped, so idle sockets cannot
 /// pile up.
@@ -29,14 +29,8 @@ pub struct TlsFiles {
 /// Reads the files and builds the acceptor every worker shares.
 pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let chain = certificates(&files.cert, "--tls-cert")?;
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|err| {
-        eyre!(
-            "could not read a private key from {} (--tls-key): {}",
-            files.key.display(),
-            pem_problem(&err)
-        )
-    })?;
+    let chain = pem::certificates(&files.cert, "--tls-cert")?;
+    let key = pem::private_key(&files.key, "--tls-key")?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .wrap_err("could not set up TLS")?;
@@ -44,7 +38,7 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
         None => builder.with_no_client_auth(),
         Some(path) => {
             let mut roots = RootCertStore::empty();
-            for ca in certificates(path, "--tls-client-ca")? {
+            for ca in pem::certificates(path, "--tls-client-ca")? {
                 roots.add(ca).map_err(|err| {
                     eyre!(
                         "{} (--tls-client-ca) holds an unusable CA certificate: {err}",
@@ -68,36 +62,6 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
     // gRPC is HTTP/2 only, and grpc-go clients refuse a server that does not say so by ALPN.
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
-}
-
-fn certificates(path: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>> {
-    let read = |err: rustls_pki_types::pem::Error| {
-        eyre!(
-            "could not read certificates from {} ({flag}): {}",
-            path.display(),
-            pem_problem(&err)
-        )
-    };
-    let certificates = CertificateDer::pem_file_iter(path)
-        .map_err(read)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(read)?;
-    if certificates.is_empty() {
-        return Err(eyre!(
-            "{} ({flag}) holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-            path.display()
-        ));
-    }
-    Ok(certificates)
-}
-
-/// The PEM error in plain words; an I/O error as the OS says it.
-fn pem_problem(err: &rustls_pki_types::pem::Error) -> String {
-    match err {
-        rustls_pki_types::pem::Error::Io(io) => crate::report::describe_io(io),
-        rustls_pki_types::pem::Error::NoItemsFound => "no PEM item of that kind in it".into(),
-        other => format!("not valid PEM ({other:?})"),
-    }
 }
 
 /// The TLS handshake on an accepted connection, bounded in time. A failure is logged with the
