@@ -23,7 +23,7 @@ use tokio::time::{Instant, Sleep};
 use tower::{Layer, Service};
 
 // Names as constants: a lookup by `&str` parses the name first, on every call.
-const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+pub(super) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
@@ -170,7 +170,7 @@ where
         if let Some(expiry) = this.expiry.as_mut() {
             ready!(expiry.as_mut().poll(cx));
             // The handler is dropped with this future: that is its cancellation.
-            let mut response = Response::new(ConformingBody::Expired);
+            let mut response = Response::new(ConformingBody::Ended);
             *response.headers_mut() = deadline_exceeded();
             response
                 .headers_mut()
@@ -191,9 +191,8 @@ pin_project_lite::pin_project! {
             inner: B,
             expiry: Option<Pin<Box<Sleep>>>,
         },
-        /// The deadline passed before the handler answered: the headers said it all.
-        Expired,
-        /// The trailers are sent: the handler's, or the deadline's.
+        /// Nothing more to send: the status went out, in the headers (the deadline passed
+        /// before the handler answered) or in the trailers (the handler's, or the deadline's).
         Ended,
     }
 }
@@ -235,14 +234,14 @@ impl<B: Body> Body for ConformingBody<B> {
     fn is_end_stream(&self) -> bool {
         match self {
             ConformingBody::Streaming { inner, .. } => inner.is_end_stream(),
-            ConformingBody::Expired | ConformingBody::Ended => true,
+            ConformingBody::Ended => true,
         }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
         match self {
             ConformingBody::Streaming { inner, .. } => inner.size_hint(),
-            ConformingBody::Expired | ConformingBody::Ended => http_body::SizeHint::with_exact(0),
+            ConformingBody::Ended => http_body::SizeHint::with_exact(0),
         }
     }
 }

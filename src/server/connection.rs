@@ -88,29 +88,17 @@ pub async fn serve<IO, S, B>(
     let mut hard_close = pin!(sleep_for(None));
     let mut closing = false;
     loop {
-        tokio::select! {
+        // Why the connection is told to go away: only its age also bounds the calls left.
+        let aged_out = tokio::select! {
             served = connection.as_mut() => {
                 if let Err(err) = served {
                     tracing::debug!("connection ended: {err:?}");
                 }
                 return;
             }
-            _ = shutdown.wait_for(|&stop| stop), if !closing => {
-                closing = true;
-                connection.as_mut().graceful_shutdown();
-                quiet_after_goaway.set(idle_for(Some(QUIET_AFTER_GOAWAY), activity.clone()));
-            }
-            () = &mut aged, if !closing => {
-                closing = true;
-                connection.as_mut().graceful_shutdown();
-                quiet_after_goaway.set(idle_for(Some(QUIET_AFTER_GOAWAY), activity.clone()));
-                hard_close.set(sleep_for(lifecycle.age_grace));
-            }
-            () = &mut idle, if !closing => {
-                closing = true;
-                connection.as_mut().graceful_shutdown();
-                quiet_after_goaway.set(idle_for(Some(QUIET_AFTER_GOAWAY), activity.clone()));
-            }
+            _ = shutdown.wait_for(|&stop| stop), if !closing => false,
+            () = &mut aged, if !closing => true,
+            () = &mut idle, if !closing => false,
             () = &mut quiet_after_goaway => {
                 tracing::debug!("closing a connection told to go away, with no call in flight");
                 return;
@@ -119,6 +107,12 @@ pub async fn serve<IO, S, B>(
                 tracing::debug!("max connection age grace over: closing a connection with calls in flight");
                 return;
             }
+        };
+        closing = true;
+        connection.as_mut().graceful_shutdown();
+        quiet_after_goaway.set(idle_for(Some(QUIET_AFTER_GOAWAY), activity.clone()));
+        if aged_out {
+            hard_close.set(sleep_for(lifecycle.age_grace));
         }
     }
 }
@@ -135,7 +129,7 @@ async fn sleep_for(duration: Option<Duration>) {
     }
 }
 
-/// Calls in flight on one connection, and when the last one ended.
+/// Calls in flight on one connection, and a wake-up for each change.
 #[derive(Default)]
 pub struct Activity {
     in_flight: AtomicUsize,

@@ -14,6 +14,7 @@ use http_body::{Body, Frame};
 use tonic::Code;
 use tower::{Layer, Service};
 
+use super::conformance::GRPC_STATUS;
 use super::metrics::{WorkerMetrics, method_label};
 use crate::exit::code_name;
 
@@ -118,7 +119,6 @@ impl Call {
 }
 
 fn grpc_status(headers: &HeaderMap) -> Option<Code> {
-    const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
     let value = headers.get(&GRPC_STATUS)?;
     Some(Code::from_bytes(value.as_bytes()))
 }
