@@ -127,14 +127,8 @@ fn an_expired_certificate_says_when() {
 fn mutual_tls_with_a_client_certificate() {
     let certs = Certs::new();
     let server = tls_server(&certs, "server.pem", "server.key", Some("ca.pem"));
-    let out = server.hello(&[
-        "--ca-cert",
-        &certs.path("ca.pem"),
-        "--cert",
-        &certs.path("client.pem"),
-        "--key",
-        &certs.path("client.key"),
-    ]);
+    let flags = certs.client_flags("client");
+    let out = server.hello(&flags.iter().map(String::as_str).collect::<Vec<_>>());
     assert_greeted(&out);
 }
 
@@ -153,14 +147,8 @@ fn a_server_requiring_a_client_certificate_says_so() {
 fn a_client_certificate_the_server_does_not_trust_is_rejected() {
     let certs = Certs::new();
     let server = tls_server(&certs, "server.pem", "server.key", Some("other-ca.pem"));
-    let out = server.hello(&[
-        "--ca-cert",
-        &certs.path("ca.pem"),
-        "--cert",
-        &certs.path("client.pem"),
-        "--key",
-        &certs.path("client.key"),
-    ]);
+    let flags = certs.client_flags("client");
+    let out = server.hello(&flags.iter().map(String::as_str).collect::<Vec<_>>());
     assert_unavailable(&out, "the server rejected our client certificate");
 }
 

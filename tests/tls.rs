@@ -145,17 +145,13 @@ mod mutual {
         tls_server(certs, "server", &["--tls-client-ca", &client_ca])
     }
 
-    /// `greeter hello` trusting the test CA and presenting the certificate `identity`
-    /// (`client` or `other-client`).
+    /// `greeter hello` trusting the test CA and presenting the certificate `identity`.
     fn hello_as(server: &Server, certs: &Certs, identity: &str, name: &str) -> Outcome {
-        let (cert, key) = (
-            certs.path(&format!("{identity}.pem")),
-            certs.path(&format!("{identity}.key")),
-        );
-        let ca = certs.path("ca.pem");
+        let mut flags = certs.client_flags(identity);
+        flags.push(name.to_owned());
         https_hello(
             server,
-            &["--ca-cert", &ca, "--cert", &cert, "--key", &key, name],
+            &flags.iter().map(String::as_str).collect::<Vec<_>>(),
         )
     }
 

@@ -47,6 +47,19 @@ impl Certs {
         self.dir.path().join(name).to_string_lossy().into_owned()
     }
 
+    /// `greeter hello`'s flags to trust the test CA and present the certificate `identity`
+    /// (`client` or `other-client`).
+    pub fn client_flags(&self, identity: &str) -> Vec<String> {
+        vec![
+            "--ca-cert".into(),
+            self.path("ca.pem"),
+            "--cert".into(),
+            self.path(&format!("{identity}.pem")),
+            "--key".into(),
+            self.path(&format!("{identity}.key")),
+        ]
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
