@@ -126,23 +126,42 @@ def run_table(rows):
     return lines
 
 
+def run_ratios(rows, key, numerator, denominator, setting):
+    """The ratio within each run (both measured minutes apart), in run order."""
+    values = {}
+    for row in rows:
+        if row["setting"] == setting:
+            values[(row["run"], row["server"])] = row[key]
+    ratios = []
+    for run in sorted({row["run"] for row in rows}):
+        a, b = values.get((run, numerator)), values.get((run, denominator))
+        if a is not None and b:
+            ratios.append(a / b)
+    return ratios
+
+
+def ratio_cell(ratios):
+    if not ratios:
+        return "n/a"
+    spread = ", ".join(f"{r:.2f}" for r in ratios)
+    return f"**{statistics.median(ratios):.2f}x** ({spread})" if len(ratios) > 1 else f"{ratios[0]:.2f}x"
+
+
 def ratio_table(rows):
-    rps = median_by(rows, "rps")
-    p99 = median_by(rows, "p99_ms")
-    peak = median_by(rows, "peak_rss_mib")
+    columns = [
+        ("req/s greeter/grpc-go", "rps", "grpc-go"),
+        ("p99 greeter/grpc-go", "p99_ms", "grpc-go"),
+        ("req/s greeter/plain-tonic", "rps", "plain-tonic"),
+        ("p99 greeter/plain-tonic", "p99_ms", "plain-tonic"),
+        ("peak RSS greeter/grpc-go", "peak_rss_mib", "grpc-go"),
+    ]
     lines = [
-        "| setting | req/s greeter/grpc-go | p99 greeter/grpc-go | req/s greeter/plain-tonic | p99 greeter/plain-tonic | peak RSS greeter/grpc-go |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| setting | " + " | ".join(title for title, _, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
     ]
     for setting in SETTINGS:
-        g, go, tonic = (("greeter", setting), ("grpc-go", setting), ("plain-tonic", setting))
-        if g not in rps:
-            continue
-        lines.append(
-            f"| {setting} | {ratio(rps[g], rps.get(go, 0))} | {ratio(p99[g], p99.get(go, 0))} | "
-            f"{ratio(rps[g], rps.get(tonic, 0))} | {ratio(p99[g], p99.get(tonic, 0))} | "
-            f"{ratio(peak[g], peak.get(go, 0))} |"
-        )
+        cells = [ratio_cell(run_ratios(rows, key, "greeter", peer, setting)) for _, key, peer in columns]
+        lines.append(f"| {setting} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -198,7 +217,10 @@ def write(results, oneshot_json, oneshot_rss, markdown, svg, command):
         f"Written by `{command}` on {datetime.date.today().isoformat()}. Machine: {machine()}.",
         "Each server is pinned to CPU 0 (`taskset -c 0`; grpc-go with `GOMAXPROCS=1`), h2load to",
         "CPU 1: unary `SayHello` with the name \"world\", a 2 s warm-up, then the measured period,",
-        "at 1x1, 4x32 and 100x10 (connections x concurrent streams). Latency percentiles come from",
+        "at 1x1, 4x32 and 100x10 (connections x concurrent streams). The three servers run side by",
+        "side, idle but for their turn, and each setting measures them one after another (the order",
+        "turns from setting to setting), so a slow spell of the machine falls on neighbours in a",
+        "comparison rather than on one server's block. Latency percentiles come from",
         "h2load's per-request log; server CPU from `/proc/PID/stat`; RSS from `/proc/PID/status`",
         "(idle: after start; peak: `VmHWM` after the load). Every server's answer is checked with",
         "`greeter hello` before and after the load (h2load cannot read trailers).",
@@ -214,7 +236,10 @@ def write(results, oneshot_json, oneshot_rss, markdown, svg, command):
         "",
         "![req/s and p99 per server and setting](bench/chart.svg)",
         "",
-        "## Ratios (median of the runs)",
+        "## Ratios",
+        "",
+        "Each ratio is taken within a run; bold is the median over the runs, the runs follow in",
+        "brackets.",
         "",
     ]
     out += ratio_table(rows)

@@ -56,34 +56,42 @@ done
 greeter=$root/target/release/greeter
 
 # --- one server at a time ---------------------------------------------------------------------
-server_pid=
-server_addr=
+# All three servers run side by side (each pinned to CPU 0, idle but for its turn), so each
+# setting measures them one after another: a slow spell of this shared machine then hits the
+# servers of one setting alike instead of whichever server's block it fell in.
+declare -A pids addrs
 start_server() { # name
-    local log=$out/$1.server.log
+    local log=$out/$1.server.log pid addr
     case "$1" in
         greeter) taskset -c 0 "$greeter" serve --addr 127.0.0.1:0 >"$log" 2>"$log.err" & ;;
         grpc-go) GOMAXPROCS=1 taskset -c 0 "$bin/grpc-go-server" -addr 127.0.0.1:0 >"$log" 2>"$log.err" & ;;
         plain-tonic) taskset -c 0 target/bench-plain-tonic/release/plain-tonic-greeter 127.0.0.1:0 >"$log" 2>"$log.err" & ;;
     esac
-    server_pid=$!
+    pid=$!
+    pids[$1]=$pid
     for _ in $(seq 200); do
-        server_addr=$(sed -n 's/^listening on //p' "$log")
-        [ -n "$server_addr" ] && return 0
-        kill -0 "$server_pid" 2>/dev/null || break
+        addr=$(sed -n 's/^listening on //p' "$log")
+        if [ -n "$addr" ]; then addrs[$1]=$addr; return 0; fi
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
     say "$1 did not start: $(cat "$log.err")"
     exit 1
 }
 
-stop_server() {
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+stop_servers() {
+    local name
+    for name in "${!pids[@]}"; do
+        kill "${pids[$name]}" 2>/dev/null || true
+        wait "${pids[$name]}" 2>/dev/null || true
+        unset "pids[$name]"
+    done
 }
+trap stop_servers EXIT
 
 check_answer() { # name when
     local answer
-    answer=$("$greeter" hello --addr "$server_addr" --timeout 2s bench) ||
+    answer=$("$greeter" hello --addr "${addrs[$1]}" --timeout 2s bench) ||
         { say "$1 gave no answer $2 the load"; exit 1; }
     [ "$answer" = "Hello bench" ] || { say "$1 answered '$answer' $2 the load"; exit 1; }
 }
@@ -97,38 +105,45 @@ cpu_ticks() { # pid: user + system clock ticks
 }
 
 printf '\x00\x00\x00\x00\x07\x0a\x05world' >"$out/request.bin"
-h2load_run() { # seconds connections streams [log]
-    taskset -c 1 h2load -D "$1" -c "$2" -m "$3" -t 1 \
+h2load_run() { # address seconds connections streams [log]
+    taskset -c 1 h2load -D "$2" -c "$3" -m "$4" -t 1 \
         -H 'content-type: application/grpc' -H 'te: trailers' \
-        -d "$out/request.bin" ${4:+--log-file="$4"} \
-        "http://$server_addr/helloworld.Greeter/SayHello"
+        -d "$out/request.bin" ${5:+--log-file="$5"} \
+        "http://$1/helloworld.Greeter/SayHello"
 }
 
 results=$out/results.jsonl
 : >"$results"
 settings="1x1 4x32 100x10"
+servers=(greeter grpc-go plain-tonic)
 for run in $(seq "$runs"); do
-    for server in greeter grpc-go plain-tonic; do
+    declare -A idle_rss=()
+    for server in "${servers[@]}"; do
         start_server "$server"
         check_answer "$server" before
-        idle_rss=$(proc_field "$server_pid" VmRSS)
-        for setting in $settings; do
-            connections=${setting%x*}
-            streams=${setting#*x}
+        idle_rss[$server]=$(proc_field "${pids[$server]}" VmRSS)
+    done
+    for setting in $settings; do
+        connections=${setting%x*}
+        streams=${setting#*x}
+        # The order turns with each setting and run, so no server is always first after a pause.
+        for server in "${servers[@]}"; do
+            pid=${pids[$server]}
             say "run $run: $server at $setting"
-            h2load_run "$warmup" "$connections" "$streams" >/dev/null
+            h2load_run "${addrs[$server]}" "$warmup" "$connections" "$streams" >/dev/null
             rm -f "$out/latency.tsv" # h2load appends to its log
-            ticks_before=$(cpu_ticks "$server_pid")
-            h2load_run "$seconds" "$connections" "$streams" "$out/latency.tsv" >"$out/h2load.txt"
-            ticks_after=$(cpu_ticks "$server_pid")
+            ticks_before=$(cpu_ticks "$pid")
+            h2load_run "${addrs[$server]}" "$seconds" "$connections" "$streams" "$out/latency.tsv" >"$out/h2load.txt"
+            ticks_after=$(cpu_ticks "$pid")
             python3 bench/report.py record "$results" "$out/h2load.txt" "$out/latency.tsv" \
                 run="$run" server="$server" setting="$setting" seconds="$seconds" \
                 cpu_ticks=$((ticks_after - ticks_before)) hz="$(getconf CLK_TCK)" \
-                idle_rss_kib="$idle_rss" peak_rss_kib="$(proc_field "$server_pid" VmHWM)"
+                idle_rss_kib="${idle_rss[$server]}" peak_rss_kib="$(proc_field "$pid" VmHWM)"
         done
-        check_answer "$server" after
-        stop_server
+        servers=("${servers[@]:1}" "${servers[0]}")
     done
+    for server in "${!pids[@]}"; do check_answer "$server" after; done
+    stop_servers
 done
 
 # --- one-shot client: process start to exit --------------------------------------------------
@@ -136,12 +151,12 @@ say "one-shot clients against greeter serve"
 start_server greeter
 check_answer greeter before
 hyperfine -N --warmup 5 --runs 60 --export-json "$out/oneshot.json" \
-    -n "greeter hello" "$greeter hello --addr $server_addr" \
-    -n "grpc-go client" "$bin/grpc-go-client -addr $server_addr" >&2
+    -n "greeter hello" "$greeter hello --addr ${addrs[greeter]}" \
+    -n "grpc-go client" "$bin/grpc-go-client -addr ${addrs[greeter]}" >&2
 python3 bench/report.py peak-rss "$out/oneshot-rss.json" 20 \
-    "greeter hello=$greeter hello --addr $server_addr" \
-    "grpc-go client=$bin/grpc-go-client -addr $server_addr"
-stop_server
+    "greeter hello=$greeter hello --addr ${addrs[greeter]}" \
+    "grpc-go client=$bin/grpc-go-client -addr ${addrs[greeter]}"
+stop_servers
 
 python3 bench/report.py write "$results" "$out/oneshot.json" "$out/oneshot-rss.json" \
     "$root/BENCHMARKS.md" "$root/bench/chart.svg" "bench/run.sh --runs $runs --seconds $seconds"
