@@ -6,6 +6,7 @@
 //! tonic's `Server` offers some of this but not idleness, and with an age grace it closes the
 //! connection without a GOAWAY first; so each worker drives hyper itself.
 
+use std::future::poll_fn;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,12 +15,14 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::server::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tower::Service;
+
+use super::executor::StreamQueue;
 
 /// How connections live and die, from the command line.
 #[derive(Debug, Clone, Copy)]
@@ -35,9 +38,9 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// The HTTP/2 settings every connection of a worker shares.
-    pub fn http2(&self) -> http2::Builder<TokioExecutor> {
-        let mut builder = http2::Builder::new(TokioExecutor::new());
+    /// The HTTP/2 settings of one connection, whose streams run from `streams`.
+    fn http2(&self, streams: StreamQueue) -> http2::Builder<StreamQueue> {
+        let mut builder = http2::Builder::new(streams);
         builder
             .timer(TokioTimer::new())
             .max_concurrent_streams(self.max_concurrent_streams)
@@ -54,7 +57,6 @@ impl Lifecycle {
 pub async fn serve<IO, S, B>(
     io: IO,
     service: S,
-    http2: &http2::Builder<TokioExecutor>,
     lifecycle: Lifecycle,
     mut shutdown: watch::Receiver<bool>,
 ) where
@@ -73,8 +75,12 @@ pub async fn serve<IO, S, B>(
         inner: service,
         activity: activity.clone(),
     };
-    let mut connection =
-        pin!(http2.serve_connection(TokioIo::new(io), TowerToHyperService::new(service)));
+    let streams = StreamQueue::default();
+    let mut connection = pin!(
+        lifecycle
+            .http2(streams.clone())
+            .serve_connection(TokioIo::new(io), TowerToHyperService::new(service))
+    );
     // Jittered by ±10 %, as grpc-go does, so connections opened together (after a deploy)
     // do not all come back together.
     let max_age = lifecycle
@@ -90,7 +96,16 @@ pub async fn serve<IO, S, B>(
     loop {
         // Why the connection is told to go away: only its age also bounds the calls left.
         let aged_out = tokio::select! {
-            served = connection.as_mut() => {
+            served = poll_fn(|cx| {
+                // The streams hyper took in run after it has read all it can; then it writes
+                // their replies together.
+                loop {
+                    let served = connection.as_mut().poll(cx);
+                    if served.is_ready() || !streams.run() {
+                        return served;
+                    }
+                }
+            }) => {
                 if let Err(err) = served {
                     tracing::debug!("connection ended: {err:?}");
                 }

@@ -4,6 +4,7 @@ mod auth;
 mod conformance;
 mod connection;
 mod counted;
+mod executor;
 mod greeter;
 mod health;
 mod listener;

@@ -2,8 +2,6 @@
 //! there is one), health and reflection, with the message limits and compression, and the
 //! layers around them all (access log and metrics, deadlines and status fixes).
 
-use std::sync::Arc;
-
 use color_eyre::eyre::{Result, WrapErr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
@@ -106,7 +104,6 @@ impl Services {
         Ok(WorkerServices {
             routes: self.routes(shutdown)?,
             metrics,
-            http2: Arc::new(self.lifecycle.http2()),
             lifecycle: self.lifecycle,
             tls: self.tls.clone(),
         })
@@ -118,7 +115,6 @@ impl Services {
 pub struct WorkerServices {
     routes: Routes,
     metrics: Option<WorkerMetrics>,
-    http2: Arc<hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor>>,
     lifecycle: Lifecycle,
     tls: Option<TlsAcceptor>,
 }
@@ -158,6 +154,6 @@ impl WorkerServices {
             })
             .layer(ConformanceLayer)
             .service(self.routes);
-        connection::serve(io, service, &self.http2, self.lifecycle, shutdown).await;
+        connection::serve(io, service, self.lifecycle, shutdown).await;
     }
 }
