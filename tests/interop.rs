@@ -72,6 +72,22 @@ mod python_client_against_greeter_serve {
             assert_eq!(probe(&server, &["call", path]), ["UNIMPLEMENTED"], "{path}");
         }
     }
+
+    #[test]
+    fn an_unknown_service_is_named_as_grpc_go_names_it() {
+        let server = Server::start();
+        assert_eq!(
+            probe(&server, &["explain", "/no.such.Service/Method"]),
+            ["UNIMPLEMENTED: unknown service no.such.Service"]
+        );
+        // Without reflection its services are unknown like any other.
+        let bare = Server::start_with(&["--addr", "127.0.0.1:0", "--no-reflection"], &[]);
+        let v1 = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+        assert_eq!(
+            probe(&bare, &["explain", v1]),
+            ["UNIMPLEMENTED: unknown service grpc.reflection.v1.ServerReflection"]
+        );
+    }
 }
 
 mod greeter_hello_against_python_server {

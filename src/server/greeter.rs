@@ -76,7 +76,7 @@ impl greeter_server::Greeter for Greeter {
 /// name.
 fn greet(name: &str) -> HelloReply {
     HelloReply {
-        message: format!("Hello {name}"),
+        message: ["Hello ", name].concat(),
     }
 }
 

@@ -10,6 +10,7 @@ mod health;
 mod listener;
 mod metrics;
 mod observe;
+mod routes;
 mod services;
 mod shutdown;
 mod tls;

@@ -7,8 +7,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tonic::codec::CompressionEncoding;
-use tonic::service::Routes;
-use tonic::service::interceptor::InterceptedService;
 use tower::ServiceBuilder;
 
 use super::auth::BearerAuth;
@@ -18,6 +16,7 @@ use super::greeter::Greeter;
 use super::health::HealthService;
 use super::metrics::WorkerMetrics;
 use super::observe::ObserveLayer;
+use super::routes::{GreeterRoute, GrpcRoutes};
 use super::tls;
 use crate::proto;
 use crate::proto::greeter_server::GreeterServer;
@@ -63,7 +62,7 @@ macro_rules! configured {
 
 impl Services {
     /// Every service of the server, routed by path; unknown paths get UNIMPLEMENTED.
-    fn routes(&self, shutdown: &watch::Receiver<bool>) -> Result<Routes> {
+    fn routes(&self, shutdown: &watch::Receiver<bool>) -> Result<GrpcRoutes> {
         let greeter = configured!(GreeterServer::new(self.greeter), self.limits);
         let health = configured!(
             HealthServer::new(HealthService::new(shutdown.clone())),
@@ -71,12 +70,12 @@ impl Services {
         );
         // The interceptor turns each request into a tonic::Request and back: only pay for that
         // when there is a token to check.
-        let routes = if self.auth.required() {
-            Routes::new(InterceptedService::new(greeter, self.auth.clone()))
+        let greeter = if self.auth.required() {
+            GreeterRoute::guarded(greeter, self.auth.clone())
         } else {
-            Routes::new(greeter)
+            GreeterRoute::Open(greeter)
         };
-        let mut routes = routes.add_service(health);
+        let mut routes = GrpcRoutes::new(greeter).add(health);
         if self.reflection {
             let builder = || {
                 tonic_reflection::server::Builder::configure()
@@ -89,10 +88,10 @@ impl Services {
                 .build_v1alpha()
                 .wrap_err("could not set up reflection v1alpha")?;
             routes = routes
-                .add_service(configured!(v1, self.limits))
-                .add_service(configured!(v1alpha, self.limits));
+                .add(configured!(v1, self.limits))
+                .add(configured!(v1alpha, self.limits));
         }
-        Ok(routes.prepare())
+        Ok(routes)
     }
 
     /// What a worker needs to serve its connections.
@@ -113,7 +112,7 @@ impl Services {
 /// One worker's copy of the services, cloned into each connection's task.
 #[derive(Clone)]
 pub struct WorkerServices {
-    routes: Routes,
+    routes: GrpcRoutes,
     metrics: Option<WorkerMetrics>,
     lifecycle: Lifecycle,
     tls: Option<TlsAcceptor>,

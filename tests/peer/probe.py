@@ -7,6 +7,7 @@
   probe.py TARGET reflect v1|v1alpha the services listed, sorted, then `methods: ...` for
                                      helloworld.Greeter, from the descriptor the server sent
   probe.py TARGET call PATH          the status of a call to any method PATH (`/pkg.Svc/Method`)
+  probe.py TARGET explain PATH       the same, with the status message: `CODE: message`
 """
 
 import sys
@@ -82,12 +83,12 @@ def reflect(channel, version):
     say("methods: " + " ".join(methods))
 
 
-def call(channel, path):
+def call(channel, path, explain=False):
     try:
         channel.unary_unary(path)(b"", timeout=5)
         say("OK")
     except grpc.RpcError as err:
-        say(err.code().name)
+        say(f"{err.code().name}: {err.details()}" if explain else err.code().name)
 
 
 def main():
@@ -101,6 +102,8 @@ def main():
             watch(channel, rest[0], float(rest[1]))
         elif command == "reflect":
             reflect(channel, rest[0])
+        elif command == "explain":
+            call(channel, rest[0], explain=True)
         elif command == "call":
             call(channel, rest[0])
         else:

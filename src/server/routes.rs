@@ -1,0 +1,149 @@
+//! Each request to its service by path, as gRPC paths need no general-purpose router:
+//! `/package.Service/Method` names the service, and the service itself answers UNIMPLEMENTED
+//! for a method it lacks. A path no service claims gets UNIMPLEMENTED with grpc-go's message.
+//!
+//! tonic's `Routes` does this through axum: a route match, URL parameters stored in the
+//! request's extensions, the service cloned into a new box and both bodies boxed again, on
+//! every call. Here the Greeter, the service every call is for, is called directly.
+
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use tonic::Status;
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic::service::interceptor::InterceptedService;
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt};
+
+use super::auth::BearerAuth;
+use super::greeter::Greeter;
+use crate::proto::greeter_server::GreeterServer;
+
+type Boxed = BoxCloneSyncService<Request<Incoming>, Response<Body>, Infallible>;
+
+/// The Greeter, behind the token check when there is one.
+#[derive(Clone)]
+pub enum GreeterRoute {
+    Open(GreeterServer<Greeter>),
+    Guarded(Boxed),
+}
+
+impl GreeterRoute {
+    pub fn guarded(greeter: GreeterServer<Greeter>, auth: BearerAuth) -> Self {
+        let guarded = InterceptedService::new(greeter, auth);
+        Self::Guarded(BoxCloneSyncService::new(
+            ServiceExt::<Request<Incoming>>::map_response(guarded, |response| {
+                response.map(Body::new)
+            }),
+        ))
+    }
+}
+
+/// The services of a worker, by name.
+#[derive(Clone)]
+pub struct GrpcRoutes {
+    greeter: GreeterRoute,
+    /// Health and, when it is on, reflection: off the hot path, so boxed.
+    others: Vec<(&'static str, Boxed)>,
+}
+
+impl GrpcRoutes {
+    pub fn new(greeter: GreeterRoute) -> Self {
+        Self {
+            greeter,
+            others: Vec::new(),
+        }
+    }
+
+    /// Adds a generated tonic server under its service name.
+    pub fn add<S>(mut self, service: S) -> Self
+    where
+        S: Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.others
+            .push((S::NAME, BoxCloneSyncService::new(service)));
+        self
+    }
+}
+
+impl Service<Request<Incoming>> for GrpcRoutes {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    // What tonic's generated servers return: one box per call, made by the service itself.
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // tonic's generated servers, the interceptor around one and the boxes of them are
+        // always ready (they start each call in a future of its own).
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        let name = service_name(request.uri().path());
+        if name == Some(<GreeterServer<Greeter> as NamedService>::NAME) {
+            return match &mut self.greeter {
+                GreeterRoute::Open(greeter) => greeter.call(request),
+                GreeterRoute::Guarded(guarded) => guarded.call(request),
+            };
+        }
+        if let Some((_, service)) = self
+            .others
+            .iter_mut()
+            .find(|(known, _)| Some(*known) == name)
+        {
+            return service.call(request);
+        }
+        let message = match name {
+            Some(name) => format!("unknown service {name}"),
+            None => format!("malformed method name: {:?}", request.uri().path()),
+        };
+        Box::pin(std::future::ready(Ok(
+            Status::unimplemented(message).into_http()
+        )))
+    }
+}
+
+/// `package.Service` of a gRPC path `/package.Service/Method` (split at the last `/`, as
+/// grpc-go splits it).
+fn service_name(path: &str) -> Option<&str> {
+    let (service, method) = path.strip_prefix('/')?.rsplit_once('/')?;
+    (!service.is_empty() && !method.is_empty()).then_some(service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_is_the_first_segment_of_a_grpc_path() {
+        assert_eq!(
+            service_name("/helloworld.Greeter/SayHello"),
+            Some("helloworld.Greeter")
+        );
+        assert_eq!(
+            service_name("/grpc.health.v1.Health/Check"),
+            Some("grpc.health.v1.Health")
+        );
+        assert_eq!(service_name("/a/b/c"), Some("a/b"));
+        for not_grpc in [
+            "",
+            "/",
+            "//Method",
+            "/helloworld.Greeter",
+            "/helloworld.Greeter/",
+            "x/y",
+        ] {
+            assert_eq!(service_name(not_grpc), None, "{not_grpc:?}");
+        }
+    }
+}
