@@ -7,8 +7,10 @@
 //! every call. Here the Greeter, the service every call is for, is called directly.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use futures_util::TryFutureExt as _;
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -16,8 +18,8 @@ use tonic::Status;
 use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::service::interceptor::InterceptedService;
+use tower::Service;
 use tower::util::BoxCloneSyncService;
-use tower::{Service, ServiceExt};
 
 use super::auth::BearerAuth;
 use super::greeter::Greeter;
@@ -29,33 +31,24 @@ type Boxed = BoxCloneSyncService<Request<Incoming>, Response<Body>, Infallible>;
 #[derive(Clone)]
 pub enum GreeterRoute {
     Open(GreeterServer<Greeter>),
-    Guarded(Boxed),
+    Guarded(InterceptedService<GreeterServer<Greeter>, BearerAuth>),
 }
 
-impl GreeterRoute {
-    pub fn guarded(greeter: GreeterServer<Greeter>, auth: BearerAuth) -> Self {
-        let guarded = InterceptedService::new(greeter, auth);
-        Self::Guarded(BoxCloneSyncService::new(
-            ServiceExt::<Request<Incoming>>::map_response(guarded, |response| {
-                response.map(Body::new)
-            }),
-        ))
-    }
-}
-
-/// The services of a worker, by name.
+/// The services of a worker, by name. hyper's service glue clones it for every call, so a
+/// clone is two reference counts.
 #[derive(Clone)]
 pub struct GrpcRoutes {
     greeter: GreeterRoute,
-    /// Health and, when it is on, reflection: off the hot path, so boxed.
-    others: Vec<(&'static str, Boxed)>,
+    /// Health and, when it is on, reflection: off the hot path, so boxed (and a call to one
+    /// clones its box).
+    others: Arc<[(&'static str, Boxed)]>,
 }
 
 impl GrpcRoutes {
     pub fn new(greeter: GreeterRoute) -> Self {
         Self {
             greeter,
-            others: Vec::new(),
+            others: Arc::new([]),
         }
     }
 
@@ -70,8 +63,9 @@ impl GrpcRoutes {
             + 'static,
         S::Future: Send + 'static,
     {
-        self.others
-            .push((S::NAME, BoxCloneSyncService::new(service)));
+        let mut others = self.others.to_vec();
+        others.push((S::NAME, BoxCloneSyncService::new(service)));
+        self.others = others.into();
         self
     }
 }
@@ -93,15 +87,16 @@ impl Service<Request<Incoming>> for GrpcRoutes {
         if name == Some(<GreeterServer<Greeter> as NamedService>::NAME) {
             return match &mut self.greeter {
                 GreeterRoute::Open(greeter) => greeter.call(request),
-                GreeterRoute::Guarded(guarded) => guarded.call(request),
+                // The interceptor wraps the reply's body in its own type.
+                GreeterRoute::Guarded(guarded) => Box::pin(
+                    guarded
+                        .call(request)
+                        .map_ok(|response| response.map(Body::new)),
+                ),
             };
         }
-        if let Some((_, service)) = self
-            .others
-            .iter_mut()
-            .find(|(known, _)| Some(*known) == name)
-        {
-            return service.call(request);
+        if let Some((_, service)) = self.others.iter().find(|(known, _)| Some(*known) == name) {
+            return service.clone().call(request);
         }
         let message = match name {
             Some(name) => format!("unknown service {name}"),

@@ -7,6 +7,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tonic::codec::CompressionEncoding;
+use tonic::service::interceptor::InterceptedService;
 use tower::ServiceBuilder;
 
 use super::auth::BearerAuth;
@@ -71,7 +72,7 @@ impl Services {
         // The interceptor turns each request into a tonic::Request and back: only pay for that
         // when there is a token to check.
         let greeter = if self.auth.required() {
-            GreeterRoute::guarded(greeter, self.auth.clone())
+            GreeterRoute::Guarded(InterceptedService::new(greeter, self.auth.clone()))
         } else {
             GreeterRoute::Open(greeter)
         };
