@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -37,12 +37,44 @@ const METHODS: [&str; 8] = [
 ];
 
 /// A call's method as a label value: one of [`METHODS`] or `unknown`.
-pub fn method_label(path: &str) -> &'static str {
-    METHODS
-        .iter()
-        .find(|method| **method == path)
-        .copied()
-        .unwrap_or("unknown")
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodLabel(usize);
+
+impl MethodLabel {
+    pub fn of(path: &str) -> Self {
+        Self(
+            METHODS
+                .iter()
+                .position(|method| *method == path)
+                .unwrap_or(METHODS.len()),
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        METHODS.get(self.0).copied().unwrap_or("unknown")
+    }
+}
+
+/// Method label values: [`METHODS`] and `unknown`.
+const METHOD_LABELS: usize = METHODS.len() + 1;
+/// gRPC status codes, 0 (OK) to 16 (UNAUTHENTICATED).
+const CODES: usize = 17;
+
+/// Each series a call records into, taken from its family the first time and then used
+/// directly: a family lookup hashes the labels and takes a lock, on every call. Filled lazily,
+/// so a scrape shows only the series that have seen a call, as before.
+struct Series {
+    latency: [OnceLock<Histogram>; METHOD_LABELS],
+    calls: [[OnceLock<Counter>; CODES]; METHOD_LABELS],
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Self {
+            latency: std::array::from_fn(|_| OnceLock::new()),
+            calls: std::array::from_fn(|_| std::array::from_fn(|_| OnceLock::new())),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -63,6 +95,7 @@ type LatencyFamily = Family<MethodLabels, Histogram, fn() -> Histogram>;
 pub struct WorkerMetrics {
     calls: Family<CallLabels, Counter>,
     latency: LatencyFamily,
+    series: Arc<Series>,
     in_flight: Gauge,
     connections_open: Gauge,
     connections_accepted: Counter,
@@ -73,13 +106,24 @@ impl WorkerMetrics {
         self.in_flight.inc();
     }
 
-    pub fn call_ended(&self, method: &'static str, code: Code, elapsed: Duration) {
+    pub fn call_ended(&self, method: MethodLabel, code: Code, elapsed: Duration) {
         self.in_flight.dec();
-        let code = code_name(code);
-        self.calls.get_or_create(&CallLabels { method, code }).inc();
-        self.latency
-            .get_or_create(&MethodLabels { method })
-            .observe(elapsed.as_secs_f64());
+        // Metric handles share their values with the family's series.
+        let calls = self.series.calls[method.0][code as usize].get_or_init(|| {
+            let labels = CallLabels {
+                method: method.name(),
+                code: code_name(code),
+            };
+            self.calls.get_or_create(&labels).clone()
+        });
+        calls.inc();
+        let latency = self.series.latency[method.0].get_or_init(|| {
+            let labels = MethodLabels {
+                method: method.name(),
+            };
+            self.latency.get_or_create(&labels).clone()
+        });
+        latency.observe(elapsed.as_secs_f64());
     }
 
     pub fn connection_opened(&self) {
@@ -108,6 +152,7 @@ pub fn per_worker(workers: usize) -> (Arc<Registry>, Vec<WorkerMetrics>) {
             let metrics = WorkerMetrics {
                 calls: Family::default(),
                 latency: Family::new_with_constructor(latency_histogram),
+                series: Arc::default(),
                 in_flight: Gauge::default(),
                 connections_open: Gauge::default(),
                 connections_accepted: Counter::default(),
@@ -221,28 +266,39 @@ mod tests {
     #[test]
     fn unknown_methods_share_one_label() {
         assert_eq!(
-            method_label("/helloworld.Greeter/SayHello"),
+            MethodLabel::of("/helloworld.Greeter/SayHello").name(),
             "/helloworld.Greeter/SayHello"
         );
-        assert_eq!(method_label("/helloworld.Greeter/SayGoodbye"), "unknown");
-        assert_eq!(method_label("/random/12345"), "unknown");
+        for unknown in ["/helloworld.Greeter/SayGoodbye", "/random/12345", ""] {
+            assert_eq!(MethodLabel::of(unknown).name(), "unknown");
+        }
+        assert_eq!(MethodLabel::of("/no/such"), MethodLabel::of("/other/path"));
     }
 
     #[test]
     fn calls_are_counted_per_worker_method_and_code() {
         let (registry, workers) = per_worker(2);
-        workers[1].call_started();
-        workers[1].call_ended(
-            "/helloworld.Greeter/SayHello",
-            Code::Ok,
-            Duration::from_micros(40),
-        );
+        let say_hello = MethodLabel::of("/helloworld.Greeter/SayHello");
+        for code in [Code::Ok, Code::Ok, Code::Unauthenticated] {
+            workers[1].call_started();
+            workers[1].call_ended(say_hello, code, Duration::from_micros(40));
+        }
         workers[1].connection_opened();
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
         assert!(text.contains(
-            "greeter_calls_total{worker=\"1\",method=\"/helloworld.Greeter/SayHello\",code=\"OK\"} 1"
+            "greeter_calls_total{worker=\"1\",method=\"/helloworld.Greeter/SayHello\",code=\"OK\"} 2"
         ), "{text}");
+        assert!(text.contains(
+            "greeter_calls_total{worker=\"1\",method=\"/helloworld.Greeter/SayHello\",code=\"UNAUTHENTICATED\"} 1"
+        ), "{text}");
+        assert!(text.contains(
+            "greeter_call_duration_seconds_count{worker=\"1\",method=\"/helloworld.Greeter/SayHello\"} 3"
+        ), "{text}");
+        assert!(
+            !text.contains("code=\"NOT_FOUND\""),
+            "series appear only once used: {text}"
+        );
         assert!(
             text.contains("greeter_calls_in_flight{worker=\"1\"} 0"),
             "{text}"

@@ -15,7 +15,7 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use super::conformance::GRPC_STATUS;
-use super::metrics::{WorkerMetrics, method_label};
+use super::metrics::{MethodLabel, WorkerMetrics};
 use crate::exit::code_name;
 
 /// Wraps a service so each call it serves is counted in `metrics` (if any) and logged at its
@@ -72,7 +72,7 @@ where
                     peer: self.peer.clone(),
                 }),
                 metrics: self.metrics.clone(),
-                method: method_label(path),
+                method: MethodLabel::of(path),
                 started: Instant::now(),
             }
         });
@@ -88,7 +88,7 @@ struct Call {
     log: Option<Logged>,
     metrics: Option<WorkerMetrics>,
     /// The method as a metrics label (`unknown` for paths nobody serves).
-    method: &'static str,
+    method: MethodLabel,
     started: Instant,
 }
 
