@@ -22,7 +22,7 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tower::Service;
 
-use super::executor::StreamQueue;
+use super::executor::{QueueExecutor, StreamQueue};
 
 /// How connections live and die, from the command line.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +39,7 @@ pub struct Lifecycle {
 
 impl Lifecycle {
     /// The HTTP/2 settings of one connection, whose streams run from `streams`.
-    fn http2(&self, streams: StreamQueue) -> http2::Builder<StreamQueue> {
+    fn http2(&self, streams: QueueExecutor) -> http2::Builder<QueueExecutor> {
         let mut builder = http2::Builder::new(streams);
         builder
             .timer(TokioTimer::new())
@@ -78,7 +78,7 @@ pub async fn serve<IO, S, B>(
     let streams = StreamQueue::default();
     let mut connection = pin!(
         lifecycle
-            .http2(streams.clone())
+            .http2(streams.executor())
             .serve_connection(TokioIo::new(io), TowerToHyperService::new(service))
     );
     // Jittered by ±10 %, as grpc-go does, so connections opened together (after a deploy)
@@ -96,16 +96,9 @@ pub async fn serve<IO, S, B>(
     loop {
         // Why the connection is told to go away: only its age also bounds the calls left.
         let aged_out = tokio::select! {
-            served = poll_fn(|cx| {
-                // The streams hyper took in run after it has read all it can; then it writes
-                // their replies together.
-                loop {
-                    let served = connection.as_mut().poll(cx);
-                    if served.is_ready() || !streams.run() {
-                        return served;
-                    }
-                }
-            }) => {
+            // The streams hyper took in run after it has read all it can; then it writes their
+            // replies together.
+            served = poll_fn(|cx| streams.drive(|| connection.as_mut().poll(cx))) => {
                 if let Err(err) = served {
                     tracing::debug!("connection ended: {err:?}");
                 }

@@ -12,23 +12,60 @@
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 type Stream = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// One connection's streams, accepted by hyper and not yet polled.
-#[derive(Clone, Default)]
+#[derive(Default)]
+struct Shared {
+    waiting: Mutex<VecDeque<Stream>>,
+    /// The connection's task is in [`StreamQueue::drive`], and will run what is queued.
+    driving: AtomicBool,
+}
+
+/// One connection's streams, accepted by hyper and not yet polled. Owned by the connection's
+/// task; hyper gets [`StreamQueue::executor`].
+#[derive(Default)]
 pub struct StreamQueue {
-    waiting: Arc<Mutex<VecDeque<Stream>>>,
+    shared: Arc<Shared>,
+}
+
+/// The executor hyper keeps, in the connection and in a clone inside every stream.
+#[derive(Clone)]
+pub struct QueueExecutor {
+    shared: Arc<Shared>,
 }
 
 impl StreamQueue {
+    pub fn executor(&self) -> QueueExecutor {
+        QueueExecutor {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Polls the connection with `poll_connection`, and after each poll runs the streams it
+    /// took in, until the connection waits with nothing left to run, or ends.
+    pub fn drive<T>(&self, mut poll_connection: impl FnMut() -> Poll<T>) -> Poll<T> {
+        // Only this connection's task and its streams' tasks, all on one worker thread, touch
+        // the flag.
+        self.shared.driving.store(true, Ordering::Relaxed);
+        let outcome = loop {
+            let served = poll_connection();
+            if served.is_ready() || !self.run() {
+                break served;
+            }
+        };
+        self.shared.driving.store(false, Ordering::Relaxed);
+        outcome
+    }
+
     /// Polls each waiting stream once; the ones that must wait go on as tasks of the worker.
     /// Returns whether any stream was run (its reply may be waiting to be written).
-    pub fn run(&self) -> bool {
+    fn run(&self) -> bool {
         let mut ran = false;
-        while let Some(mut stream) = self.pop() {
+        while let Some(mut stream) = self.shared.pop() {
             ran = true;
             // Nothing is lost by the no-op waker: a stream that waits is spawned, and a new
             // task is always polled, which puts its own waker wherever this poll left one.
@@ -45,32 +82,48 @@ impl StreamQueue {
         }
         ran
     }
+}
 
-    fn pop(&self) -> Option<Stream> {
-        // Only pushes and pops hold the lock, and neither panics: a poisoned lock would still
-        // guard a sound queue.
-        self.waiting
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
+impl Drop for StreamQueue {
+    /// Streams still queued when the connection ends (the client left in the same read that
+    /// brought them) are dropped with it. Each holds a clone of the executor, so the queue
+    /// would otherwise keep them, and they it, for good.
+    fn drop(&mut self) {
+        let left = std::mem::take(&mut *self.shared.lock());
+        drop(left);
     }
 }
 
-impl<F> hyper::rt::Executor<F> for StreamQueue
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Stream>> {
+        // Only pushes, pops and the final take hold the lock, and none of them panics: a
+        // poisoned lock would still guard a sound queue.
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn pop(&self) -> Option<Stream> {
+        self.lock().pop_front()
+    }
+}
+
+impl<F> hyper::rt::Executor<F> for QueueExecutor
 where
     F: Future<Output = ()> + Send + 'static,
 {
     fn execute(&self, stream: F) {
-        self.waiting
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(Box::pin(stream));
+        if self.shared.driving.load(Ordering::Relaxed) {
+            self.shared.lock().push_back(Box::pin(stream));
+        } else {
+            // Handed over from outside the connection's poll (hyper does this for an upgrade,
+            // from a stream's own task): nothing would run the queue soon.
+            tokio::spawn(stream);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
 
     use hyper::rt::Executor;
@@ -86,33 +139,44 @@ mod tests {
         waited.await.expect("the spawned stream never finished");
     }
 
+    fn counting(done: &Arc<AtomicUsize>) -> impl Future<Output = ()> + Send + 'static {
+        let done = done.clone();
+        async move {
+            done.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn runs_a_ready_stream_in_place_and_spawns_one_that_waits() {
         let queue = StreamQueue::default();
+        let executor = queue.executor();
         let done = Arc::new(AtomicUsize::new(0));
         let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let ready = done.clone();
-        queue.execute(async move {
-            ready.fetch_add(1, Ordering::SeqCst);
+        let mut released = Some(released);
+        let mut polls = 0;
+        let outcome = queue.drive(|| {
+            polls += 1;
+            if let Some(released) = released.take() {
+                executor.execute(counting(&done));
+                let waiting = counting(&done);
+                executor.execute(async move {
+                    let _ = released.await;
+                    waiting.await;
+                });
+                assert_eq!(done.load(Ordering::SeqCst), 0, "queued, not run yet");
+            }
+            Poll::<()>::Pending
         });
-        let waiting = done.clone();
-        queue.execute(async move {
-            let _ = released.await;
-            waiting.fetch_add(1, Ordering::SeqCst);
-        });
+        assert!(outcome.is_pending());
         assert_eq!(
-            done.load(Ordering::SeqCst),
-            0,
-            "nothing runs before the queue does"
+            polls, 2,
+            "the connection is polled again to write the replies"
         );
-
-        assert!(queue.run());
         assert_eq!(
             done.load(Ordering::SeqCst),
             1,
             "the ready stream finished in place"
         );
-        assert!(!queue.run(), "each stream is taken from the queue once");
 
         release.send(()).unwrap();
         until(&done, 2).await;
@@ -121,13 +185,44 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_panicking_stream_is_dropped_and_the_others_go_on() {
         let queue = StreamQueue::default();
+        let executor = queue.executor();
         let done = Arc::new(AtomicUsize::new(0));
-        queue.execute(async { panic!("a handler's bug") });
-        let after = done.clone();
-        queue.execute(async move {
-            after.fetch_add(1, Ordering::SeqCst);
+        let mut first = true;
+        let _ = queue.drive(|| {
+            if std::mem::take(&mut first) {
+                executor.execute(async { panic!("a handler's bug") });
+                executor.execute(counting(&done));
+            }
+            Poll::<()>::Pending
         });
-        assert!(queue.run());
         assert_eq!(done.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stream_handed_over_outside_the_connections_poll_is_spawned() {
+        let queue = StreamQueue::default();
+        let done = Arc::new(AtomicUsize::new(0));
+        queue.executor().execute(counting(&done));
+        until(&done, 1).await;
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn streams_queued_when_the_connection_ends_are_dropped_with_it() {
+        let queue = StreamQueue::default();
+        let executor = queue.executor();
+        let in_stream = Arc::new(());
+        let outcome = queue.drive(|| {
+            // As hyper's streams do, the stream holds a clone of the executor.
+            let held = (executor.clone(), in_stream.clone());
+            executor.execute(async move {
+                let _held = &held;
+            });
+            Poll::Ready(())
+        });
+        assert!(outcome.is_ready());
+        assert_eq!(Arc::strong_count(&in_stream), 2, "still queued");
+        drop(executor);
+        drop(queue);
+        assert_eq!(Arc::strong_count(&in_stream), 1, "queued streams leaked");
     }
 }
