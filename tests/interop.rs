@@ -80,6 +80,10 @@ mod python_client_against_greeter_serve {
             probe(&server, &["explain", "/no.such.Service/Method"]),
             ["UNIMPLEMENTED: unknown service no.such.Service"]
         );
+        assert_eq!(
+            probe(&server, &["explain", "/helloworld.Greeter"]),
+            ["UNIMPLEMENTED: malformed method name: \"/helloworld.Greeter\""]
+        );
         // Without reflection its services are unknown like any other.
         let bare = Server::start_with(&["--addr", "127.0.0.1:0", "--no-reflection"], &[]);
         let v1 = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";

@@ -108,11 +108,11 @@ impl Service<Request<Incoming>> for GrpcRoutes {
     }
 }
 
-/// `package.Service` of a gRPC path `/package.Service/Method` (split at the last `/`, as
-/// grpc-go splits it).
+/// `package.Service` of a gRPC path `/package.Service/Method`, split as grpc-go splits it: a
+/// leading `/` dropped, then at the last `/` (None without one: a malformed method name).
 fn service_name(path: &str) -> Option<&str> {
-    let (service, method) = path.strip_prefix('/')?.rsplit_once('/')?;
-    (!service.is_empty() && !method.is_empty()).then_some(service)
+    let path = path.strip_prefix('/').unwrap_or(path);
+    path.rsplit_once('/').map(|(service, _method)| service)
 }
 
 #[cfg(test)]
@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_service_is_the_first_segment_of_a_grpc_path() {
+    fn the_service_is_what_grpc_go_takes_it_to_be() {
         assert_eq!(
             service_name("/helloworld.Greeter/SayHello"),
             Some("helloworld.Greeter")
@@ -130,14 +130,13 @@ mod tests {
             Some("grpc.health.v1.Health")
         );
         assert_eq!(service_name("/a/b/c"), Some("a/b"));
-        for not_grpc in [
-            "",
-            "/",
-            "//Method",
-            "/helloworld.Greeter",
-            "/helloworld.Greeter/",
-            "x/y",
-        ] {
+        assert_eq!(service_name("//Method"), Some(""));
+        assert_eq!(
+            service_name("/helloworld.Greeter/"),
+            Some("helloworld.Greeter")
+        );
+        assert_eq!(service_name("x/y"), Some("x"));
+        for not_grpc in ["", "/", "/helloworld.Greeter"] {
             assert_eq!(service_name(not_grpc), None, "{not_grpc:?}");
         }
     }
