@@ -47,12 +47,6 @@ fn compile_protos(out_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The whole command line, built: the subcommands' flags are deferred until then.
-fn built(mut command: clap::Command) -> clap::Command {
-    command.build();
-    command
-}
-
 /// An empty directory: pages of a subcommand that no longer exists must not linger.
 fn fresh_dir(dir: &Path) -> io::Result<()> {
     match fs::remove_dir_all(dir) {
@@ -62,17 +56,16 @@ fn fresh_dir(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)
 }
 
+// Both generators build the command first, which brings in the subcommands' deferred flags.
 fn generate_completions(dir: &Path) -> io::Result<()> {
     fresh_dir(dir)?;
     for shell in Shell::value_variants() {
-        clap_complete::generate_to(*shell, &mut built(cli::Cli::command()), "greeter", dir)?;
+        clap_complete::generate_to(*shell, &mut cli::Cli::command(), "greeter", dir)?;
     }
     Ok(())
 }
 
 fn generate_man_pages(dir: &Path) -> io::Result<()> {
     fresh_dir(dir)?;
-    // Building adds clap's `help` subcommand, which needs no man page of its own.
-    let command = cli::Cli::command().disable_help_subcommand(true);
-    clap_mangen::generate_to(built(command), dir)
+    clap_mangen::generate_to(cli::Cli::command(), dir)
 }
