@@ -1,7 +1,8 @@
 """The benchmark's bookkeeping for bench/run.sh (standard library only).
 
-  report.py record RESULTS H2LOAD_OUTPUT LATENCY_TSV key=value...
-      appends one measurement (req/s, latency percentiles, CPU per call, RSS) to RESULTS
+  report.py record RESULTS LATENCY_TSV H2LOAD_OUTPUT... -- key=value...
+      appends one measurement (req/s, latency percentiles, CPU per call, RSS) to RESULTS,
+      from the h2load outputs of its slices and their common latency log
   report.py peak-rss OUT RUNS name=command...
       runs each command RUNS times under GNU time and records the median of its peak RSS
   report.py write RESULTS ONESHOT_JSON ONESHOT_RSS BENCHMARKS_MD CHART_SVG COMMAND
@@ -28,12 +29,21 @@ def percentile(sorted_values, fraction):
     return sorted_values[index]
 
 
-def record(results, h2load_output, latency_tsv, *pairs):
+def record(results, latency_tsv, *rest):
+    split = rest.index("--")
+    outputs, pairs = rest[:split], rest[split + 1:]
     fields = dict(pair.split("=", 1) for pair in pairs)
-    text = open(h2load_output).read()
-    rps = float(re.search(r"finished in [\d.]+s, ([\d.]+) req/s", text).group(1))
-    counts = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed", text)
-    succeeded, failed = int(counts.group(3)), int(counts.group(4))
+    seconds = succeeded = failed = done = 0.0
+    for output in outputs:
+        text = open(output).read()
+        duration, rate = re.search(r"finished in ([\d.]+)s, ([\d.]+) req/s", text).groups()
+        counts = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed", text)
+        seconds += float(duration)
+        done += float(rate) * float(duration)
+        succeeded += int(counts.group(3))
+        failed += int(counts.group(4))
+    rps = done / seconds
+    succeeded, failed = int(succeeded), int(failed)
     latencies = []
     with open(latency_tsv) as lines:
         for line in lines:
@@ -52,7 +62,7 @@ def record(results, h2load_output, latency_tsv, *pairs):
         "p50_ms": percentile(latencies, 0.50),
         "p99_ms": percentile(latencies, 0.99),
         "p999_ms": percentile(latencies, 0.999),
-        "cpu_percent": 100.0 * cpu_seconds / float(fields["seconds"]),
+        "cpu_percent": 100.0 * cpu_seconds / seconds,
         "cpu_us_per_call": 1e6 * cpu_seconds / max(1, succeeded),
         "idle_rss_mib": int(fields["idle_rss_kib"]) / 1024.0,
         "peak_rss_mib": int(fields["peak_rss_kib"]) / 1024.0,
@@ -218,9 +228,9 @@ def write(results, oneshot_json, oneshot_rss, markdown, svg, command):
         "Each server is pinned to CPU 0 (`taskset -c 0`; grpc-go with `GOMAXPROCS=1`), h2load to",
         "CPU 1: unary `SayHello` with the name \"world\", a 2 s warm-up, then the measured period,",
         "at 1x1, 4x32 and 100x10 (connections x concurrent streams). The three servers run side by",
-        "side, idle but for their turn, and each setting measures them one after another (the order",
-        "turns from setting to setting), so a slow spell of the machine falls on neighbours in a",
-        "comparison rather than on one server's block. Latency percentiles come from",
+        "side, idle but for their turn; the measured period comes in slices of 2 s, the servers",
+        "taking turns slice by slice (the order turning), so a slow spell of the machine falls on all",
+        "of them rather than on one. Latency percentiles come from",
         "h2load's per-request log; server CPU from `/proc/PID/stat`; RSS from `/proc/PID/status`",
         "(idle: after start; peak: `VmHWM` after the load). Every server's answer is checked with",
         "`greeter hello` before and after the load (h2load cannot read trailers).",

@@ -2,7 +2,8 @@
 # The benchmark: greeter against grpc-go (Debian's 1.33, GOMAXPROCS=1) and an untuned tonic
 # 0.14 greeter, side by side on this machine in the same run, then BENCHMARKS.md and a chart.
 #
-#   bench/run.sh                 two runs, 8 s per setting after a 2 s warm-up
+#   bench/run.sh                 two runs, 8 s per server and setting after a 2 s warm-up,
+#                                in slices of 2 s with the servers taking turns
 #   bench/run.sh --runs 1 --seconds 3
 #
 # Each server is pinned to CPU 0 and h2load (unary SayHello, name "world") to CPU 1, at 1x1,
@@ -14,6 +15,7 @@ set -euo pipefail
 runs=2
 seconds=8
 warmup=2
+slice_seconds=2
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs=$2; shift 2 ;;
@@ -112,6 +114,7 @@ h2load_run() { # address seconds connections streams [log]
         "http://$1/helloworld.Greeter/SayHello"
 }
 
+slices=$(( (seconds + slice_seconds - 1) / slice_seconds ))
 results=$out/results.jsonl
 : >"$results"
 settings="1x1 4x32 100x10"
@@ -126,21 +129,32 @@ for run in $(seq "$runs"); do
     for setting in $settings; do
         connections=${setting%x*}
         streams=${setting#*x}
-        # The order turns with each setting and run, so no server is always first after a pause.
+        declare -A ticks=()
         for server in "${servers[@]}"; do
-            pid=${pids[$server]}
             say "run $run: $server at $setting"
             h2load_run "${addrs[$server]}" "$warmup" "$connections" "$streams" >/dev/null
-            rm -f "$out/latency.tsv" # h2load appends to its log
-            ticks_before=$(cpu_ticks "$pid")
-            h2load_run "${addrs[$server]}" "$seconds" "$connections" "$streams" "$out/latency.tsv" >"$out/h2load.txt"
-            ticks_after=$(cpu_ticks "$pid")
-            python3 bench/report.py record "$results" "$out/h2load.txt" "$out/latency.tsv" \
-                run="$run" server="$server" setting="$setting" seconds="$seconds" \
-                cpu_ticks=$((ticks_after - ticks_before)) hz="$(getconf CLK_TCK)" \
-                idle_rss_kib="${idle_rss[$server]}" peak_rss_kib="$(proc_field "$pid" VmHWM)"
+            rm -f "$out/latency.$server.tsv" "$out/h2load.$server".*.txt # h2load appends to its log
+            ticks[$server]=0
         done
-        servers=("${servers[@]:1}" "${servers[0]}")
+        # The measured time comes in slices of 2 s, the servers taking turns (the order turning
+        # each slice), so a slow spell of the machine falls on all of them rather than on one.
+        for slice in $(seq "$slices"); do
+            for server in "${servers[@]}"; do
+                pid=${pids[$server]}
+                ticks_before=$(cpu_ticks "$pid")
+                h2load_run "${addrs[$server]}" "$slice_seconds" "$connections" "$streams" \
+                    "$out/latency.$server.tsv" >"$out/h2load.$server.$slice.txt"
+                ticks[$server]=$((ticks[$server] + $(cpu_ticks "$pid") - ticks_before))
+            done
+            servers=("${servers[@]:1}" "${servers[0]}")
+        done
+        for server in "${servers[@]}"; do
+            python3 bench/report.py record "$results" "$out/latency.$server.tsv" \
+                "$out/h2load.$server".*.txt -- \
+                run="$run" server="$server" setting="$setting" \
+                cpu_ticks="${ticks[$server]}" hz="$(getconf CLK_TCK)" \
+                idle_rss_kib="${idle_rss[$server]}" peak_rss_kib="$(proc_field "${pids[$server]}" VmHWM)"
+        done
     done
     for server in "${!pids[@]}"; do check_answer "$server" after; done
     stop_servers
