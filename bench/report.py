@@ -5,7 +5,8 @@
       from the h2load outputs of its slices and their common latency log
   report.py peak-rss OUT RUNS name=command...
       runs each command RUNS times under GNU time and records the median of its peak RSS
-  report.py write RESULTS ONESHOT_JSON ONESHOT_RSS BENCHMARKS_MD CHART_SVG COMMAND
+  report.py write RESULTS ONESHOT_JSONS ONESHOT_RSS BENCHMARKS_MD CHART_SVG COMMAND
+      (ONESHOT_JSONS: hyperfine's exports of the rounds, comma-separated)
       writes the tables of every run, the ratios and the chart
 """
 
@@ -215,10 +216,23 @@ def chart(rows, path):
         file.write("\n".join(parts) + "\n")
 
 
+def oneshot_stats(exports):
+    """Each client's run times over every round, in the order the first round ran them."""
+    times = {}
+    for export in exports:
+        for result in json.load(open(export))["results"]:
+            times.setdefault(result["command"], []).extend(result["times"])
+    return {
+        name: {"median": statistics.median(t), "mean": statistics.mean(t), "min": min(t),
+               "max": max(t), "runs": len(t)}
+        for name, t in times.items()
+    }
+
+
 def write(results, oneshot_json, oneshot_rss, markdown, svg, command):
     rows = [json.loads(line) for line in open(results) if line.strip()]
     runs = sorted({row["run"] for row in rows})
-    oneshot = {r["command"]: r for r in json.load(open(oneshot_json))["results"]}
+    oneshot = oneshot_stats(oneshot_json.split(","))
     rss = json.load(open(oneshot_rss))
     chart(rows, svg)
     out = [
@@ -257,8 +271,9 @@ def write(results, oneshot_json, oneshot_rss, markdown, svg, command):
         out += ["", f"## Run {run}", ""]
         out += run_table([row for row in rows if row["run"] == run])
     out += ["", "## One-shot client", "",
-            "Process start to exit of one call against `greeter serve` on loopback (`hyperfine -N",
-            "--warmup 5 --runs 60`), and the median peak RSS of 20 runs.", "",
+            "Process start to exit of one call against `greeter serve` on loopback: `hyperfine -N",
+            "--warmup 3 --runs 20` in five rounds, the clients taking turns (statistics over all",
+            f"{min(r['runs'] for r in oneshot.values())} runs of each), and the median peak RSS of 20 runs.", "",
             "| client | median ms | mean ms | min ms | max ms | peak RSS MiB |", "|---|---:|---:|---:|---:|---:|"]
     for name, result in oneshot.items():
         out.append(
