@@ -244,16 +244,15 @@ mod server_files {
         run(greeter(all))
     }
 
+    fn serve_tls(cert: &str, key: &str) -> Outcome {
+        serve(&["--tls-cert", cert, "--tls-key", key])
+    }
+
     #[test]
     fn a_missing_certificate_file_fails_with_1_naming_it() {
         let certs = Certs::new();
         let missing = certs.path("missing.pem");
-        let out = serve(&[
-            "--tls-cert",
-            &missing,
-            "--tls-key",
-            &certs.path("server.key"),
-        ]);
+        let out = serve_tls(&missing, &certs.path("server.key"));
         assert_eq!(out.code, Some(1), "{out:?}");
         assert!(out.stderr.contains(&missing), "{}", out.stderr);
         assert!(out.stderr.contains("--tls-cert"), "{}", out.stderr);
@@ -262,12 +261,7 @@ mod server_files {
     #[test]
     fn a_key_that_is_not_a_key_fails_with_1() {
         let certs = Certs::new();
-        let out = serve(&[
-            "--tls-cert",
-            &certs.path("server.pem"),
-            "--tls-key",
-            &certs.path("server.pem"),
-        ]);
+        let out = serve_tls(&certs.path("server.pem"), &certs.path("server.pem"));
         assert_eq!(out.code, Some(1), "{out:?}");
         assert!(out.stderr.contains("--tls-key"), "{}", out.stderr);
     }
@@ -275,12 +269,7 @@ mod server_files {
     #[test]
     fn a_key_of_another_certificate_fails_with_1() {
         let certs = Certs::new();
-        let out = serve(&[
-            "--tls-cert",
-            &certs.path("server.pem"),
-            "--tls-key",
-            &certs.path("client.key"),
-        ]);
+        let out = serve_tls(&certs.path("server.pem"), &certs.path("client.key"));
         assert_eq!(out.code, Some(1), "{out:?}");
         assert!(
             out.stderr
