@@ -64,7 +64,9 @@ class Greeter(helloworld_pb2_grpc.GreeterServicer):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--addr", default="127.0.0.1:0", help="loopback HOST:PORT to listen on")
+    parser.add_argument(
+        "--addr", default="127.0.0.1:0", help="loopback HOST:PORT, or unix:PATH, to listen on"
+    )
     parser.add_argument("--delay", type=float, default=0.0, help="seconds SayHello takes")
     parser.add_argument("--tls-cert", help="serve TLS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
@@ -116,8 +118,12 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    host = args.addr.rsplit(":", 1)[0]
-    print(f"listening on {host}:{port}", flush=True)
+    if args.addr.startswith("unix:"):
+        # add_*_port returns 1 for a unix socket: the path is the address.
+        print(f"listening on {args.addr}", flush=True)
+    else:
+        host = args.addr.rsplit(":", 1)[0]
+        print(f"listening on {host}:{port}", flush=True)
     stopped.wait()
 
 
