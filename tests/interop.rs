@@ -153,6 +153,17 @@ mod greeter_hello_against_python_server {
     }
 
     #[test]
+    fn over_a_unix_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = format!("unix:{}", dir.path().join("python.sock").display());
+        let server = python_server(&["--addr", &addr]);
+        assert_eq!(server.addr, addr);
+        let out = server.hello(&["unix"]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello unix\n");
+    }
+
+    #[test]
     fn a_stopped_server_is_unavailable() {
         let mut server = python_server(&[]);
         let addr = server.loopback();
