@@ -10,7 +10,7 @@
  *
  *   node greeter_client.js --target ADDR [--name NAME]... [--timeout SECS]
  *       [--method unary|server-stream|bidi] [--compression none|gzip|deflate]
- *       [--ca-cert PEM [--cert PEM --key PEM]] [--token TOKEN]
+ *       [--ca-cert PEM [--cert PEM --key PEM]] [--token TOKEN] [--authority AUTHORITY]
  *
  * ADDR goes to grpc-js unchanged: HOST:PORT, [::1]:PORT, unix:PATH, unix:///ABS/PATH.
  * Set up by tests/peer/node-setup.sh, which prints where node_modules is: run with NODE_PATH
@@ -44,7 +44,7 @@ function usage(message) {
   process.stderr.write(
     'usage: greeter_client.js --target ADDR [--name NAME]... [--timeout SECS]\n' +
       `    [--method ${METHODS.join('|')}] [--compression none|gzip|deflate]\n` +
-      '    [--ca-cert PEM [--cert PEM --key PEM]] [--token TOKEN]\n' +
+      '    [--ca-cert PEM [--cert PEM --key PEM]] [--token TOKEN] [--authority AUTHORITY]\n' +
       `greeter_client.js: error: ${message}\n`
   );
   process.exit(2);
@@ -64,6 +64,7 @@ function parse() {
         cert: { type: 'string' },
         key: { type: 'string' },
         token: { type: 'string' },
+        authority: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -101,9 +102,11 @@ function main() {
   } else {
     credentials = grpc.credentials.createInsecure();
   }
-  const client = new helloProto.Greeter(args.target, credentials, {
-    'grpc.default_compression_algorithm': COMPRESSION[args.compression],
-  });
+  const channelOptions = { 'grpc.default_compression_algorithm': COMPRESSION[args.compression] };
+  // What the channel sends as :authority, as a proxy or a C-core client over a Unix socket
+  // would send it.
+  if (args.authority !== undefined) channelOptions['grpc.default_authority'] = args.authority;
+  const client = new helloProto.Greeter(args.target, credentials, channelOptions);
 
   const metadata = new grpc.Metadata();
   if (args.token !== undefined) metadata.add('authorization', `Bearer ${args.token}`);

@@ -28,6 +28,7 @@ def main():
     parser.add_argument("--cert", help="client certificate (PEM), with --key, for mutual TLS")
     parser.add_argument("--key", help="the client certificate's private key (PEM)")
     parser.add_argument("--token", help="send `authorization: Bearer TOKEN`")
+    parser.add_argument("--authority", help="the :authority the channel sends (grpc.default_authority)")
     args = parser.parse_args()
     names = args.name or ["world"]
     compression = {
@@ -36,6 +37,7 @@ def main():
         "deflate": grpc.Compression.Deflate,
     }[args.compression]
     metadata = [("authorization", f"Bearer {args.token}")] if args.token else None
+    options = [("grpc.default_authority", args.authority)] if args.authority else None
 
     if args.ca_cert:
         def read(path):
@@ -46,9 +48,9 @@ def main():
             private_key=read(args.key) if args.key else None,
             certificate_chain=read(args.cert) if args.cert else None,
         )
-        channel = grpc.secure_channel(args.target, credentials, compression=compression)
+        channel = grpc.secure_channel(args.target, credentials, options=options, compression=compression)
     else:
-        channel = grpc.insecure_channel(args.target, compression=compression)
+        channel = grpc.insecure_channel(args.target, options=options, compression=compression)
 
     with channel:
         stub = helloworld_pb2_grpc.GreeterStub(channel)
