@@ -6,6 +6,7 @@ mod client;
 mod exit;
 mod logging;
 mod pem;
+mod pinned;
 mod report;
 mod server;
 

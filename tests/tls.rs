@@ -125,9 +125,11 @@ fn an_expired_server_certificate_is_called_expired() {
 
 #[test]
 fn a_ca_certificate_serving_as_the_server_s_own_is_explained() {
-    // What a bare `openssl req -x509` makes: TLS clients refuse it as a server certificate.
+    // A CA certificate that the client does not hold itself (one the trusted CA signed): TLS
+    // clients refuse it as a server certificate. (One the client holds is pinned: see
+    // tests/pinned_certs.rs.)
     let certs = Certs::new();
-    let server = tls_server(&certs, "ca", &[]);
+    let server = tls_server(&certs, "ca-as-server", &[]);
     let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
     assert_unavailable(&out, "is a CA certificate");
     let log = server.stderr_when(|log| log.contains("TLS handshake"));
@@ -135,6 +137,82 @@ fn a_ca_certificate_serving_as_the_server_s_own_is_explained() {
         log.contains("does it trust this server's certificate"),
         "{log}"
     );
+}
+
+/// A self-signed certificate that is itself the trusted one (`--ca-cert`, `--tls-client-ca`) is
+/// pinned: accepted once its name, dates and signature check out, as curl and grpc-go accept it.
+mod pinned {
+    use super::*;
+
+    const FOR_LOCALHOST: &str = "DNS:localhost,IP:127.0.0.1";
+
+    #[test]
+    fn openssl_s_self_signed_certificate_given_as_the_ca_is_accepted() {
+        let certs = Certs::new();
+        certs.openssl_self_signed("self", FOR_LOCALHOST);
+        let server = tls_server(&certs, "self", &[]);
+        let out = https_hello(&server, &["--ca-cert", &certs.path("self.pem"), "you"]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello you\n");
+        // By its IP address too, which the certificate also names.
+        let addr = format!("https://127.0.0.1:{}", server.port());
+        let out = hello(&["--addr", &addr, "--ca-cert", &certs.path("self.pem"), "ip"]);
+        assert_eq!(out.stdout, "Hello ip\n", "{out:?}");
+    }
+
+    #[test]
+    fn a_pinned_certificate_must_still_name_the_server() {
+        let certs = Certs::new();
+        certs.openssl_self_signed("self", "DNS:elsewhere.test");
+        let server = tls_server(&certs, "self", &[]);
+        let out = https_hello(&server, &["--ca-cert", &certs.path("self.pem")]);
+        assert_unavailable(&out, "not valid for localhost (it is for elsewhere.test)");
+    }
+
+    #[test]
+    fn an_expired_pinned_certificate_is_refused() {
+        let certs = Certs::new();
+        certs.expired_self_signed("old");
+        let server = tls_server(&certs, "old", &[]);
+        let out = https_hello(&server, &["--ca-cert", &certs.path("old.pem")]);
+        assert_unavailable(&out, "the server's certificate expired on 2021-01-01");
+    }
+
+    #[test]
+    fn only_the_very_certificate_is_pinned() {
+        // Another self-signed certificate for the same names is not the trusted one.
+        let certs = Certs::new();
+        certs.openssl_self_signed("served", FOR_LOCALHOST);
+        certs.openssl_self_signed("trusted", FOR_LOCALHOST);
+        let server = tls_server(&certs, "served", &[]);
+        let out = https_hello(&server, &["--ca-cert", &certs.path("trusted.pem")]);
+        assert_unavailable(&out, "give that very certificate as --ca-cert");
+    }
+
+    #[test]
+    fn a_self_signed_client_certificate_given_as_the_client_ca_is_accepted() {
+        let certs = Certs::new();
+        certs.openssl_self_signed("client-self", "DNS:greeter-client");
+        certs.openssl_self_signed("stranger", "DNS:greeter-client");
+        let client_ca = certs.path("client-self.pem");
+        let server = tls_server(&certs, "server", &["--tls-client-ca", &client_ca]);
+        let ca = certs.path("ca.pem");
+        let as_identity = |identity: &str| {
+            let (cert, key) = (
+                certs.path(&format!("{identity}.pem")),
+                certs.path(&format!("{identity}.key")),
+            );
+            https_hello(
+                &server,
+                &["--ca-cert", &ca, "--cert", &cert, "--key", &key, "me"],
+            )
+        };
+        let out = as_identity("client-self");
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello me\n");
+        let out = as_identity("stranger");
+        assert_unavailable(&out, "the server rejected our client certificate");
+    }
 }
 
 mod mutual {

@@ -8,6 +8,7 @@ mod output;
 mod patience;
 mod repeat;
 mod replicas;
+mod server_cert;
 mod tls;
 mod token;
 mod transport;

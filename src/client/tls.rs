@@ -15,7 +15,8 @@ use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::rustls::{ClientConfig, Error, InconsistentKeys, RootCertStore, SignatureScheme};
 
 use super::insecure::AcceptAnyServerCert;
-use crate::pem;
+use super::server_cert::TrustedOrPinned;
+use crate::{pem, pinned};
 
 /// The TLS flags of `hello`.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +48,21 @@ pub fn client_config(options: &TlsOptions, asked: Arc<AtomicBool>) -> Result<Arc
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert::new(&provider)))
+    } else if let Some(path) = &options.ca_cert {
+        let trusted = pem::certificates(path, "--ca-cert")?;
+        let roots = pinned::root_store(&trusted).map_err(|err| {
+            eyre!(
+                "--ca-cert {}: a certificate is not usable as a CA: {err}",
+                path.display()
+            )
+        })?;
+        let verifier = TrustedOrPinned::new(&trusted, roots, &provider)
+            .map_err(|err| eyre!("--ca-cert {}: {err}", path.display()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
     } else {
-        builder.with_root_certificates(roots(options.ca_cert.as_deref())?)
+        builder.with_root_certificates(system_roots()?)
     };
     let mut config = match (&options.cert, &options.key) {
         (Some(cert), Some(key)) => {
@@ -98,37 +112,23 @@ impl ResolvesClientCert for NoteRequest {
     }
 }
 
-/// The CAs of `--ca-cert`, or else the system's.
-fn roots(ca_cert: Option<&Path>) -> Result<RootCertStore> {
+/// The system's CAs, when no `--ca-cert` is given.
+fn system_roots() -> Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
-    match ca_cert {
-        Some(path) => {
-            for cert in pem::certificates(path, "--ca-cert")? {
-                roots.add(cert).map_err(|err| {
-                    eyre!(
-                        "--ca-cert {}: a certificate is not usable as a CA: {err}",
-                        path.display()
-                    )
-                })?;
-            }
-        }
-        None => {
-            // Unreadable entries are skipped, as every TLS client does; only "none at all" is
-            // worth stopping for.
-            let found = rustls_native_certs::load_native_certs();
-            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
-            if added == 0 {
-                return Err(eyre!(
-                    "no trusted CA certificates found on this system{}: give the server's CA \
-                     with --ca-cert",
-                    found
-                        .errors
-                        .first()
-                        .map(|err| format!(" ({err})"))
-                        .unwrap_or_default()
-                ));
-            }
-        }
+    // Unreadable entries are skipped, as every TLS client does; only "none at all" is worth
+    // stopping for.
+    let found = rustls_native_certs::load_native_certs();
+    let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(eyre!(
+            "no trusted CA certificates found on this system{}: give the server's CA with \
+             --ca-cert",
+            found
+                .errors
+                .first()
+                .map(|err| format!(" ({err})"))
+                .unwrap_or_default()
+        ));
     }
     Ok(roots)
 }

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio_rustls::rustls::{AlertDescription, CertificateError, Error as TlsError};
 
 use super::transport::Destination;
+use crate::pinned::is_ca_used_as_end_entity;
 
 /// One line saying what went wrong and what to do about it.
 #[derive(Debug, Clone)]
@@ -196,14 +197,10 @@ impl Peer {
             CertificateError::NotValidYet => "the server's certificate is not valid yet: check \
                 the clocks of this machine and the server"
                 .to_owned(),
-            // webpki's reason comes only as an opaque error; its name is the one clue.
-            CertificateError::Other(other)
-                if format!("{other:?}").contains("CaUsedAsEndEntity") =>
-            {
+            other if is_ca_used_as_end_entity(other) => {
                 "the server's certificate is a CA certificate, which TLS does not accept as a \
-                 server's: give the server a certificate signed by that CA (a bare `openssl \
-                 req -x509` makes a CA certificate unless given `-addext \
-                 basicConstraints=critical,CA:FALSE`)"
+                 server's: give the server a certificate signed by that CA, or, if it is \
+                 self-signed, give that very certificate as --ca-cert"
                     .to_owned()
             }
             other => format!("the server's certificate was refused: {other}"),

@@ -1,6 +1,7 @@
 //! `greeter serve`: bind, announce readiness, serve on every worker, drain on a signal.
 
 mod auth;
+mod client_cert;
 mod conformance;
 mod connection;
 mod counted;

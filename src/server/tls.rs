@@ -8,10 +8,10 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::server::WebPkiClientVerifier;
-use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
+use tokio_rustls::rustls::{self, ServerConfig};
 
-use crate::pem;
+use super::client_cert::TrustedOrPinned;
+use crate::{pem, pinned};
 
 /// A client that has not finished its handshake by then is dropped, so idle sockets cannot
 /// pile up.
@@ -37,19 +37,16 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
     let builder = match &files.client_ca {
         None => builder.with_no_client_auth(),
         Some(path) => {
-            let mut roots = RootCertStore::empty();
-            for ca in pem::certificates(path, "--tls-client-ca")? {
-                roots.add(ca).map_err(|err| {
-                    eyre!(
-                        "{} (--tls-client-ca) holds an unusable CA certificate: {err}",
-                        path.display()
-                    )
-                })?;
-            }
-            let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                .build()
+            let trusted = pem::certificates(path, "--tls-client-ca")?;
+            let roots = pinned::root_store(&trusted).map_err(|err| {
+                eyre!(
+                    "{} (--tls-client-ca) holds an unusable CA certificate: {err}",
+                    path.display()
+                )
+            })?;
+            let verifier = TrustedOrPinned::new(&trusted, roots, &provider)
                 .map_err(|err| eyre!("could not use {} as client CAs: {err}", path.display()))?;
-            builder.with_client_cert_verifier(verifier)
+            builder.with_client_cert_verifier(Arc::new(verifier))
         }
     };
     let mut config = builder.with_single_cert(chain, key).map_err(|err| {

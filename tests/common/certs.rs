@@ -1,6 +1,7 @@
 //! Test certificates, made fresh with rcgen into a temporary directory: a CA and a server
 //! certificate it signed (for `localhost` and 127.0.0.1), an unrelated CA, an expired server
-//! certificate, and client certificates for mutual TLS, one from each CA.
+//! certificate, a CA certificate it signed that a server wrongly serves, and client
+//! certificates for mutual TLS, one from each CA; and on demand, `openssl req -x509`'s own.
 
 use std::path::{Path, PathBuf};
 
@@ -37,12 +38,43 @@ impl Certs {
         let (client, key) = leaf(&["greeter-client"], Purpose::Client, &issuer, false);
         certs.write("client.pem", &client);
         certs.write("client.key", &key);
+        let (ca_as_server, key) = ca_signed_ca(&["localhost", "127.0.0.1"], &issuer);
+        certs.write("ca-as-server.pem", &ca_as_server);
+        certs.write("ca-as-server.key", &key);
         certs
+    }
+
+    /// The certificate almost every user makes first, by the very command they use:
+    /// `openssl req -x509` (self-signed, and `CA:TRUE` with OpenSSL 3) for `subject_alt_name`
+    /// (`DNS:localhost,IP:127.0.0.1`), written as `NAME.pem` and `NAME.key`.
+    pub fn openssl_self_signed(&self, name: &str, subject_alt_name: &str) {
+        let (cert, key) = (
+            self.path(&format!("{name}.pem")),
+            self.path(&format!("{name}.key")),
+        );
+        let out = std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key,
+            ])
+            .args([
+                "-out",
+                &cert,
+                "-days",
+                "30",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+            ])
+            .arg(format!("subjectAltName={subject_alt_name}"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run openssl (Debian: apt-get install openssl)");
+        assert!(out.status.success(), "openssl req -x509: {out:?}");
     }
 
     /// The path of one of the files: `ca.pem`/`.key`, `other-ca.pem`, `server.pem`/`.key`,
     /// `expired.pem`/`.key`, `client.pem`/`.key`, `other-client.pem`/`.key` (signed by the
-    /// unrelated CA).
+    /// unrelated CA), `ca-as-server.pem`/`.key` (a CA certificate for the server's names).
     pub fn path(&self, name: &str) -> String {
         self.dir.path().join(name).to_string_lossy().into_owned()
     }
@@ -90,6 +122,39 @@ fn ca(name: &str) -> (Issuer<'static, KeyPair>, String, String) {
     let pem = params.self_signed(&key).unwrap().pem();
     let key_pem = key.serialize_pem();
     (Issuer::new(params, key), pem, key_pem)
+}
+
+impl Certs {
+    /// Like `openssl req -x509` makes it (self-signed, `CA:TRUE`, for `localhost` and
+    /// 127.0.0.1) but valid only in 2020, which openssl 3.0 cannot make: `NAME.pem`, `NAME.key`.
+    pub fn expired_self_signed(&self, name: &str) {
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.not_before = date_time_ymd(2020, 1, 1);
+        params.not_after = date_time_ymd(2021, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        self.write(&format!("{name}.pem"), &cert.pem());
+        self.write(&format!("{name}.key"), &key.serialize_pem());
+    }
+}
+
+/// A CA certificate for `names`, signed by `issuer`, that a server wrongly serves as its own:
+/// its PEM and its key's PEM.
+fn ca_signed_ca(names: &[&str], issuer: &Issuer<'static, KeyPair>) -> (String, String) {
+    let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+    let mut params = CertificateParams::new(names.clone()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, &names[0]);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, issuer).unwrap();
+    (cert.pem(), key.serialize_pem())
 }
 
 /// A certificate for `names`, signed by `issuer`: its PEM and its key's PEM.
