@@ -209,7 +209,8 @@ pub struct ServeArgs {
     /// Require client certificates signed by these CAs (PEM): mutual TLS.
     ///
     /// A client without a certificate, or with one these CAs did not sign, is refused during
-    /// the handshake. Needs --tls-cert and --tls-key.
+    /// the handshake. A self-signed client certificate is let in when it is itself in this file
+    /// (after its dates and signature are checked). Needs --tls-cert and --tls-key.
     #[arg(
         help_heading = "Security",
         long,
@@ -552,7 +553,9 @@ pub struct HelloArgs {
 
     /// Trust the server certificates these CAs signed (PEM) [default: the system's CAs].
     ///
-    /// Implies --tls.
+    /// A self-signed server certificate works when it is itself in this file, as `openssl req
+    /// -x509` makes one (it is then checked for the server's name, its dates and its own
+    /// signature). Implies --tls.
     #[arg(
         help_heading = "TLS and auth",
         long,
