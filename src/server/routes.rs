@@ -1,6 +1,7 @@
 //! Each request to its service by path, as gRPC paths need no general-purpose router:
 //! `/package.Service/Method` names the service, and the service itself answers UNIMPLEMENTED
-//! for a method it lacks. A path no service claims gets UNIMPLEMENTED with grpc-go's message.
+//! for a method it lacks. A path no service claims gets UNIMPLEMENTED with grpc-go's message;
+//! a request whose content-type is not gRPC's gets `content_type`'s answer first.
 //!
 //! tonic's `Routes` does this through axum: a route match, URL parameters stored in the
 //! request's extensions, the service cloned into a new box and both bodies boxed again, on
@@ -22,6 +23,7 @@ use tower::Service;
 use tower::util::BoxCloneSyncService;
 
 use super::auth::BearerAuth;
+use super::content_type;
 use super::greeter::Greeter;
 use crate::proto::greeter_server::GreeterServer;
 
@@ -83,6 +85,11 @@ impl Service<Request<Incoming>> for GrpcRoutes {
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        if content_type::kind(request.headers()) != content_type::Kind::Grpc {
+            return Box::pin(std::future::ready(Ok(content_type::unsupported(
+                request.headers(),
+            ))));
+        }
         let name = service_name(request.uri().path());
         if name == Some(<GreeterServer<Greeter> as NamedService>::NAME) {
             return match &mut self.greeter {

@@ -17,6 +17,7 @@ use super::greeter::Greeter;
 use super::health::HealthService;
 use super::metrics::WorkerMetrics;
 use super::observe::ObserveLayer;
+use super::preface;
 use super::routes::{GreeterRoute, GrpcRoutes};
 use super::tls;
 use crate::proto;
@@ -130,15 +131,26 @@ impl WorkerServices {
     ) where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        // A drain does not wait for handshakes or first bytes: those clients have no call in
+        // flight yet.
         let Some(acceptor) = self.tls.clone() else {
-            return self.serve_http2(io, peer, shutdown).await;
+            let opened = tokio::select! {
+                opened = preface::sniff(io, &peer) => opened,
+                _ = shutdown.wait_for(|&stop| stop) => None,
+            };
+            if let Some(io) = opened {
+                self.serve_http2(io, peer, shutdown).await;
+            }
+            return;
         };
-        // A drain does not wait for handshakes: those clients have no call in flight yet.
-        let stream = tokio::select! {
-            stream = tls::handshake(&acceptor, io, &peer) => stream,
+        let opened = tokio::select! {
+            opened = async {
+                let stream = tls::handshake(&acceptor, io, &peer).await?;
+                preface::sniff(stream, &peer).await
+            } => opened,
             _ = shutdown.wait_for(|&stop| stop) => None,
         };
-        if let Some(stream) = stream {
+        if let Some(stream) = opened {
             self.serve_http2(stream, peer, shutdown).await;
         }
     }
