@@ -28,6 +28,8 @@ pub struct H2Conn {
 /// What came back for one call.
 #[derive(Debug)]
 pub struct Exchange {
+    /// The HTTP status of the response (0 if none came).
+    pub http_status: u16,
     /// `grpc-status` from the headers (trailers-only) or the trailers; None if neither had one.
     pub grpc_status: Option<String>,
     pub grpc_message: Option<String>,
@@ -112,9 +114,28 @@ impl H2Conn {
         body: Bytes,
         end: bool,
     ) -> Exchange {
-        let mut request = http::Request::post(format!("http://localhost{path}"))
-            .header("content-type", "application/grpc")
-            .header("te", "trailers");
+        self.send(path, Some("application/grpc"), headers, body, end)
+    }
+
+    /// Like [`H2Conn::call`] with `content_type` (None: no content-type at all) instead of
+    /// gRPC's.
+    pub fn call_as(&mut self, path: &str, content_type: Option<&str>, body: Bytes) -> Exchange {
+        self.send(path, content_type, &[], body, true)
+    }
+
+    fn send(
+        &mut self,
+        path: &str,
+        content_type: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Bytes,
+        end: bool,
+    ) -> Exchange {
+        let mut request =
+            http::Request::post(format!("http://localhost{path}")).header("te", "trailers");
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -153,6 +174,7 @@ async fn exchange(
     end: bool,
 ) -> Exchange {
     let mut exchange = Exchange {
+        http_status: 0,
         grpc_status: None,
         grpc_message: None,
         headers: Vec::new(),
@@ -180,6 +202,7 @@ async fn exchange(
         Ok(response) => response,
         Err(err) => return fail(exchange, err.to_string()),
     };
+    exchange.http_status = response.status().as_u16();
     let text = |value: &http::HeaderValue| value.to_str().unwrap_or("?").to_owned();
     for (name, value) in response.headers() {
         exchange.headers.push(format!("{name}: {}", text(value)));
