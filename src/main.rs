@@ -4,6 +4,7 @@ mod address;
 mod cli;
 mod client;
 mod exit;
+mod handshake_signatures;
 mod logging;
 mod pem;
 mod pinned;

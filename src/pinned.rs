@@ -17,7 +17,8 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 #[derive(Debug, Clone)]
 pub struct PinnedCerts {
     certs: Arc<[CertificateDer<'static>]>,
-    algorithms: WebPkiSupportedAlgorithms,
+    /// The provider's signature algorithms, which check the handshakes too.
+    pub algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl PinnedCerts {

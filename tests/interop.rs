@@ -1,15 +1,16 @@
-//! Wire compatibility with an implementation no one here wrote: the official Python `grpcio`
-//! (client, server, health checking and reflection packages) against `greeter serve` and
-//! `greeter hello`.
+//! Wire compatibility with implementations no one here wrote: the official Python `grpcio`
+//! (client, server, health checking and reflection packages) and Node `@grpc/grpc-js` (client
+//! and server, sharing no code with grpcio's C core) against `greeter serve` and `greeter
+//! hello`. `tests/interop_matrix.rs` covers every transport; this file, what the calls do.
 //!
-//! The peer is set up by `tests/peer/setup.sh` (a cached virtualenv under
-//! `target/python-peer/`), which these tests run themselves, once per test binary.
+//! The peers are set up by `tests/peer/setup.sh` and `tests/peer/node-setup.sh` (cached under
+//! `target/`), which these tests run themselves, once per test binary.
 
 mod common;
 
 use std::time::Duration;
 
-use common::peer::{python, python_server};
+use common::peer::{Official, python};
 use common::{BOUND, Background, Server, hello, run};
 
 /// Runs a probe.py command against `server` and returns its output lines.
@@ -22,28 +23,45 @@ fn probe(server: &Server, args: &[&str]) -> Vec<String> {
     out.stdout.lines().map(str::to_owned).collect()
 }
 
-mod python_client_against_greeter_serve {
+mod official_clients_against_greeter_serve {
     use super::*;
 
-    fn client(server: &Server, args: &[&str]) -> common::Outcome {
-        let target = server.loopback();
-        let mut all = vec!["--target", target.as_str()];
+    fn client(peer: Official, target: &str, args: &[&str]) -> common::Outcome {
+        let mut all = vec!["--target", target];
         all.extend_from_slice(args);
-        run(python("greeter_client.py", &all))
+        run(peer.client(&all))
     }
 
     #[test]
     fn say_hello_with_any_name() {
         let server = Server::start();
-        for (name, greeting) in [
-            ("you", "Hello you\n"),
-            ("Zoë 世界 🌍", "Hello Zoë 世界 🌍\n"),
-            ("", "Hello \n"),
-        ] {
-            let out = client(&server, &["--name", name]);
-            assert_eq!(out.code, Some(0), "{out:?}");
-            assert_eq!(out.stdout, greeting);
+        for peer in Official::ALL {
+            for (name, greeting) in [
+                ("you", "Hello you\n"),
+                ("Zoë 世界 🌍", "Hello Zoë 世界 🌍\n"),
+                ("", "Hello \n"),
+            ] {
+                let out = client(peer, &server.loopback(), &["--name", name]);
+                assert_eq!(out.code, Some(0), "{peer:?}: {out:?}");
+                assert_eq!(out.stdout, greeting, "{peer:?}");
+            }
         }
+    }
+
+    #[test]
+    fn a_unix_socket_by_both_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("greeter.sock");
+        let addr = format!("unix:{}", path.display());
+        let server = Server::start_with(&["--addr", &addr], &[]);
+        for peer in Official::ALL {
+            for target in [addr.clone(), format!("unix://{}", path.display())] {
+                let out = client(peer, &target, &["--name", "u"]);
+                assert_eq!(out.code, Some(0), "{peer:?} {target}: {out:?}");
+                assert_eq!(out.stdout, "Hello u\n", "{peer:?} {target}");
+            }
+        }
+        drop(server);
     }
 
     #[test]
@@ -59,10 +77,17 @@ mod python_client_against_greeter_serve {
             ],
             &[],
         );
-        let out = client(&server, &["--method", "server-stream", "--name", "s"]);
-        assert_eq!(out.stdout, "Hello s\n".repeat(3), "{out:?}");
-        let out = client(&server, &["--method", "bidi", "--name", "a", "--name", "b"]);
-        assert_eq!(out.stdout, "Hello a\nHello b\n", "{out:?}");
+        for peer in Official::ALL {
+            let target = server.loopback();
+            let out = client(peer, &target, &["--method", "server-stream", "--name", "s"]);
+            assert_eq!(out.stdout, "Hello s\n".repeat(3), "{peer:?}: {out:?}");
+            let out = client(
+                peer,
+                &target,
+                &["--method", "bidi", "--name", "a", "--name", "b"],
+            );
+            assert_eq!(out.stdout, "Hello a\nHello b\n", "{peer:?}: {out:?}");
+        }
     }
 
     #[test]
@@ -94,83 +119,85 @@ mod python_client_against_greeter_serve {
     }
 }
 
-mod greeter_hello_against_python_server {
+mod greeter_hello_against_official_servers {
     use super::*;
 
     #[test]
     fn say_hello_sends_the_deadline_as_grpc_timeout() {
-        let server = python_server(&[]);
-        let out = server.hello(&["--timeout", "3s", "you"]);
-        assert_eq!(out.code, Some(0), "{out:?}");
-        assert_eq!(out.stdout, "Hello you\n");
-        // The server saw the deadline: grpcio reads it from grpc-timeout only.
-        let stderr = server.stderr_when(|stderr| stderr.contains("SayHello name='you'"));
-        let remaining: f64 = stderr
-            .lines()
-            .find_map(|line| line.strip_prefix("SayHello name='you' deadline_remaining="))
-            .unwrap_or_else(|| panic!("no SayHello line in {stderr}"))
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}: the server saw no deadline: {stderr}"));
-        assert!(remaining > 0.0 && remaining <= 3.0, "{remaining}");
-    }
-
-    #[test]
-    fn output_formats_and_names() {
-        let server = python_server(&[]);
-        let out = server.hello(&["--output", "json", "Zoë"]);
-        assert_eq!(out.stdout, "{\"message\":\"Hello Zoë\"}\n", "{out:?}");
-        let out = server.hello(&[""]);
-        assert_eq!(out.stdout, "Hello \n", "{out:?}");
-    }
-
-    #[test]
-    fn both_streaming_methods() {
-        let server = python_server(&[]);
-        let out = server.hello(&["--stream", "s"]);
-        assert_eq!(out.stdout, "Hello s\n".repeat(3), "{out:?}");
-        let addr = server.loopback();
-        let command = common::greeter(["hello", "--bidi", "--timeout", "5s", "--addr", &addr]);
-        let out = common::run_with_input(command, Some("x\ny\n"));
-        assert_eq!(out.stdout, "Hello x\nHello y\n", "{out:?}");
-    }
-
-    #[test]
-    fn a_slow_server_exceeds_the_deadline_and_the_server_sees_the_cancel() {
-        let server = python_server(&["--delay", "10"]);
-        let out = server.hello(&["--timeout", "300ms", "slow"]);
-        assert_eq!(out.code, Some(68), "{out:?}");
-        assert!(out.stderr.contains("DEADLINE_EXCEEDED"), "{}", out.stderr);
-        assert!(
-            out.elapsed < Duration::from_millis(300 + 1500),
-            "{:?}",
-            out.elapsed
-        );
-        let deadline = std::time::Instant::now() + BOUND;
-        while !server.stderr().contains("SayHello cancelled") {
-            assert!(std::time::Instant::now() < deadline, "{}", server.stderr());
-            std::thread::sleep(Duration::from_millis(10));
+        for peer in Official::ALL {
+            let server = peer.server(&[]);
+            let out = server.hello(&["--timeout", "3s", "you"]);
+            assert_eq!(out.code, Some(0), "{peer:?}: {out:?}");
+            assert_eq!(out.stdout, "Hello you\n");
+            // The server saw the deadline: both read it from grpc-timeout only.
+            let stderr = server.stderr_when(|stderr| stderr.contains("SayHello name='you'"));
+            let remaining: f64 = stderr
+                .lines()
+                .find_map(|line| line.strip_prefix("SayHello name='you' deadline_remaining="))
+                .unwrap_or_else(|| panic!("{peer:?}: no SayHello line in {stderr}"))
+                .parse()
+                .unwrap_or_else(|e| panic!("{peer:?}: {e}: the server saw no deadline: {stderr}"));
+            assert!(remaining > 0.0 && remaining <= 3.0, "{peer:?}: {remaining}");
         }
     }
 
     #[test]
-    fn over_a_unix_socket() {
-        let dir = tempfile::tempdir().unwrap();
-        let addr = format!("unix:{}", dir.path().join("python.sock").display());
-        let server = python_server(&["--addr", &addr]);
-        assert_eq!(server.addr, addr);
-        let out = server.hello(&["unix"]);
-        assert_eq!(out.code, Some(0), "{out:?}");
-        assert_eq!(out.stdout, "Hello unix\n");
+    fn output_formats_and_names() {
+        for peer in Official::ALL {
+            let server = peer.server(&[]);
+            let out = server.hello(&["--output", "json", "Zoë"]);
+            assert_eq!(
+                out.stdout, "{\"message\":\"Hello Zoë\"}\n",
+                "{peer:?}: {out:?}"
+            );
+            let out = server.hello(&[""]);
+            assert_eq!(out.stdout, "Hello \n", "{peer:?}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn both_streaming_methods() {
+        for peer in Official::ALL {
+            let server = peer.server(&[]);
+            let out = server.hello(&["--stream", "s"]);
+            assert_eq!(out.stdout, "Hello s\n".repeat(3), "{peer:?}: {out:?}");
+            let addr = server.loopback();
+            let command = common::greeter(["hello", "--bidi", "--timeout", "5s", "--addr", &addr]);
+            let out = common::run_with_input(command, Some("x\ny\n"));
+            assert_eq!(out.stdout, "Hello x\nHello y\n", "{peer:?}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn a_slow_server_exceeds_the_deadline_and_the_server_sees_the_cancel() {
+        for peer in Official::ALL {
+            let server = peer.server(&["--delay", "10"]);
+            let out = server.hello(&["--timeout", "300ms", "slow"]);
+            assert_eq!(out.code, Some(68), "{peer:?}: {out:?}");
+            assert!(out.stderr.contains("DEADLINE_EXCEEDED"), "{}", out.stderr);
+            assert!(
+                out.elapsed < Duration::from_millis(300 + 1500),
+                "{peer:?}: {:?}",
+                out.elapsed
+            );
+            let deadline = std::time::Instant::now() + BOUND;
+            while !server.stderr().contains("SayHello cancelled") {
+                assert!(std::time::Instant::now() < deadline, "{}", server.stderr());
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
     }
 
     #[test]
     fn a_stopped_server_is_unavailable() {
-        let mut server = python_server(&[]);
-        let addr = server.loopback();
-        server.signal(libc::SIGTERM);
-        assert!(server.wait_exit(BOUND).is_some());
-        let out = hello(&["--addr", &addr]);
-        assert_eq!(out.code, Some(78), "{out:?}");
+        for peer in Official::ALL {
+            let mut server = peer.server(&[]);
+            let addr = server.loopback();
+            server.signal(libc::SIGTERM);
+            assert!(server.wait_exit(BOUND).is_some(), "{peer:?}");
+            let out = hello(&["--addr", &addr]);
+            assert_eq!(out.code, Some(78), "{peer:?}: {out:?}");
+        }
     }
 }
 

@@ -8,10 +8,8 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::certs::Certs;
-use common::peer::{node, python};
+use common::peer::Official;
 use common::{Outcome, Server, has_ipv6_loopback, run};
 
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +17,16 @@ enum Side {
     Greeter,
     Python,
     Node,
+}
+
+impl Side {
+    fn official(self) -> Official {
+        match self {
+            Side::Python => Official::Python,
+            Side::Node => Official::Node,
+            Side::Greeter => unreachable!("greeter is no peer script"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,8 +105,7 @@ impl Cell {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let command = match server {
             Side::Greeter => common::greeter(std::iter::once("serve").chain(args.iter().copied())),
-            Side::Python => python("greeter_server.py", &args),
-            Side::Node => node("greeter_server.js", &args),
+            peer => peer.official().server_command(&args),
         };
         Server::spawn(command).unwrap_or_else(|out| panic!("{server:?} server {args:?}: {out:?}"))
     }
@@ -118,21 +125,13 @@ impl Cell {
                 command.args(&args).arg(name);
                 command
             }
-            Side::Python | Side::Node => {
+            peer => {
                 args.extend(["--target".into(), target, "--name".into(), name.into()]);
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                peer_client(client, &args)
+                peer.official().client(&args)
             }
         };
         run(command)
-    }
-}
-
-fn peer_client(client: Side, args: &[&str]) -> Command {
-    match client {
-        Side::Python => python("greeter_client.py", args),
-        Side::Node => node("greeter_client.js", args),
-        Side::Greeter => unreachable!("greeter hello is not a peer script"),
     }
 }
 

@@ -84,7 +84,7 @@ pub fn python(name: &str, args: &[&str]) -> Command {
 }
 
 pub fn python_server(args: &[&str]) -> Server {
-    Server::spawn(python("greeter_server.py", args))
+    Server::spawn(Official::Python.server_command(args))
         .unwrap_or_else(|out| panic!("the Python greeter_server did not start: {out:?}"))
 }
 
@@ -118,6 +118,41 @@ pub fn node(name: &str, args: &[&str]) -> Command {
 }
 
 pub fn node_server(args: &[&str]) -> Server {
-    Server::spawn(node("greeter_server.js", args))
+    Server::spawn(Official::Node.server_command(args))
         .unwrap_or_else(|out| panic!("the Node greeter_server did not start: {out:?}"))
+}
+
+/// One of the official implementations, for a test that runs the same way against each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Official {
+    Python,
+    Node,
+}
+
+impl Official {
+    pub const ALL: [Official; 2] = [Official::Python, Official::Node];
+
+    /// Its helloworld client with `args` (`--target ADDR --name NAME ...`).
+    pub fn client(self, args: &[&str]) -> Command {
+        match self {
+            Official::Python => python("greeter_client.py", args),
+            Official::Node => node("greeter_client.js", args),
+        }
+    }
+
+    /// Its helloworld server with `args`, once it has printed its readiness line.
+    pub fn server(self, args: &[&str]) -> Server {
+        match self {
+            Official::Python => python_server(args),
+            Official::Node => node_server(args),
+        }
+    }
+
+    /// Its helloworld server's command with `args`, not started.
+    pub fn server_command(self, args: &[&str]) -> Command {
+        match self {
+            Official::Python => python("greeter_server.py", args),
+            Official::Node => node("greeter_server.js", args),
+        }
+    }
 }
