@@ -87,12 +87,25 @@ fn the_python_client_over_a_unix_socket_with_its_own_authority() {
 
 #[test]
 fn calls_beside_a_bad_authority_go_on() {
-    // Many calls with odd authorities on one server, then a plain one: nothing was reset.
+    // Several calls on one connection with each odd authority, then a plain client: nothing
+    // was reset, on that connection or any other.
     let server = Server::start();
     let target = server.loopback();
     for authority in ["/a", "b/c", "[not-ipv6", "x:y:z"] {
-        let out = call(python, "greeter_client.py", &target, authority);
-        assert_greeted(&out, authority);
+        let args = [
+            "--target",
+            &target,
+            "--authority",
+            authority,
+            "--name",
+            authority,
+        ];
+        let out = run(python(
+            "greeter_client.py",
+            &[&args[..], &["--repeat", "5"]].concat(),
+        ));
+        assert_eq!(out.code, Some(0), ":authority {authority:?}: {out:?}");
+        assert_eq!(out.stdout, format!("Hello {authority}\n").repeat(5));
     }
     assert_eq!(server.hello(&["plain"]).stdout, "Hello plain\n");
 }

@@ -22,6 +22,8 @@ def main():
     parser.add_argument("--name", action="append", help="name(s) to greet (default: world)")
     parser.add_argument("--timeout", type=float, default=5.0, help="deadline in seconds")
     parser.add_argument("--method", choices=["unary", "server-stream", "bidi"], default="unary")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="make the unary call this many times, on one channel and connection")
     parser.add_argument("--compression", choices=["none", "gzip", "deflate"], default="none",
                         help="compress the requests (the channel's default compression)")
     parser.add_argument("--ca-cert", help="speak TLS, trusting this CA (PEM)")
@@ -56,7 +58,8 @@ def main():
         stub = helloworld_pb2_grpc.GreeterStub(channel)
         try:
             if args.method == "unary":
-                replies = [stub.SayHello(helloworld_pb2.HelloRequest(name=names[0]), timeout=args.timeout, metadata=metadata)]
+                replies = [stub.SayHello(helloworld_pb2.HelloRequest(name=names[0]), timeout=args.timeout, metadata=metadata)
+                           for _ in range(args.repeat)]
             elif args.method == "server-stream":
                 replies = stub.SayHelloStreamReply(helloworld_pb2.HelloRequest(name=names[0]), timeout=args.timeout, metadata=metadata)
             else:
