@@ -207,7 +207,7 @@ fn an_unreadable_or_empty_token_file_fails_with_1() {
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(
         out.stderr.contains(&format!(
-            "could not read the auth token from {}: no such file",
+            "could not read --auth-token-file {}: no such file",
             missing.display()
         )),
         "{}",
@@ -223,5 +223,9 @@ fn an_unreadable_or_empty_token_file_fails_with_1() {
         empty.to_str().unwrap(),
     ]));
     assert_eq!(out.code, Some(1), "{out:?}");
-    assert!(out.stderr.contains("is empty"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("holds an empty token"),
+        "{}",
+        out.stderr
+    );
 }

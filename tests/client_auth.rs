@@ -88,11 +88,12 @@ fn a_missing_or_wrong_token_is_unauthenticated() {
 }
 
 #[test]
-fn an_empty_token_is_a_usage_error() {
+fn an_empty_token_file_fails_with_1_and_an_empty_variable_is_a_usage_error() {
+    // One rule for both sides (src/secret.rs): a file's content is like an unreadable file.
     let files = Certs::new();
     let file = files.write("token", " \n");
     let out = hello(&["--token-file", file.to_str().unwrap()]);
-    assert_eq!(out.code, Some(2), "{out:?}");
+    assert_eq!(out.code, Some(1), "{out:?}");
     assert!(out.stderr.contains("holds an empty token"), "{out:?}");
     let mut command = greeter(["hello"]);
     command.env("GREETER_TOKEN", "");

@@ -1,9 +1,10 @@
 //! `greeter hello`: one call on a single-threaded runtime, printed for people or scripts.
 
+mod config;
 mod connect;
+mod grpc_client;
 mod headers;
 mod insecure;
-mod messages;
 mod output;
 mod patience;
 mod repeat;
@@ -15,13 +16,7 @@ mod transport;
 mod trouble;
 mod watch;
 
-pub use headers::{HeaderError, Headers};
-pub use messages::Messages;
-pub use patience::Patience;
-pub use repeat::Repeat;
-pub use tls::TlsOptions;
-pub use token::bearer;
-pub use transport::{TransportOptions, check_server_name};
+pub use config::Config;
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -34,33 +29,19 @@ use tokio_stream::wrappers::LinesStream;
 use tonic::{Code, Request, Status, Streaming};
 
 use crate::address::Targets;
-use crate::cli::OutputFormat;
 use crate::exit::CallFailed;
 use crate::proto::{HelloReply, HelloRequest};
-use crate::server::workers::single_threaded_runtime;
+use grpc_client::Messages;
+use headers::Headers;
 use patience::Backoff;
 use transport::Transport;
 use trouble::Troubles;
-
-/// What `hello` needs, checked and resolved from the command line.
-pub struct Config {
-    pub targets: Targets,
-    pub name: String,
-    pub timeout: Duration,
-    pub output: OutputFormat,
-    pub method: Method,
-    pub patience: Patience,
-    pub headers: Headers,
-    pub repeat: Repeat,
-    pub transport: TransportOptions,
-    pub messages: Messages,
-}
 
 pub fn run(config: Config) -> Result<()> {
     // Reads the TLS files (only if TLS is used) before anything connects.
     let transport = Transport::new(config.transport.clone(), &config.targets)?;
     // A one-shot call has nothing to run in parallel: one thread starts fastest.
-    let runtime = single_threaded_runtime()?;
+    let runtime = crate::runtime::single_threaded()?;
     let outcome = if config.repeat.is_single() {
         runtime.block_on(call(&config, &transport))
     } else {
@@ -293,7 +274,7 @@ fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send +
 /// The status gRPC (and grpc-go) would report for what tonic reported as `status`.
 fn as_grpc_says(status: Status, troubles: &Troubles, messages: &Messages) -> Status {
     let status = messages.refused_encoding(status);
-    let status = messages::over_limit_is_resource_exhausted(status);
+    let status = grpc_client::over_limit_is_resource_exhausted(status);
     connection_lost_is_unavailable(status, troubles)
 }
 

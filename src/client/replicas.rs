@@ -13,7 +13,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::connect::resolve;
-use super::messages::Messages;
+use super::grpc_client::Messages;
 use super::transport::Transport;
 use super::trouble::Troubles;
 use crate::address::{Target, Targets};

@@ -15,6 +15,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::address::{Host, ListenAddr};
 use crate::report::describe_io;
+use crate::usage::UsageError;
 
 /// How many connections the kernel may queue before `accept`; as high as Linux's default cap.
 const BACKLOG: i32 = 4096;
@@ -27,13 +28,32 @@ pub enum Bound {
 
 /// Binds `addr` and starts listening; a Unix socket file gets `unix_mode` if given.
 pub fn bind(addr: &ListenAddr, unix_mode: Option<u32>) -> Result<Bound> {
+    match addr {
+        ListenAddr::Unix(path) => bind_unix(path, unix_mode),
+        tcp => bind_tcp_form(tcp).map(Bound::Tcp),
+    }
+}
+
+/// The metrics port: HTTP, so TCP only.
+pub fn bind_metrics(addr: &ListenAddr) -> Result<std::net::TcpListener> {
+    match addr {
+        ListenAddr::Unix(_) => Err(UsageError::bad_value(
+            "serve",
+            "--metrics-addr <ADDR>",
+            &addr.to_string(),
+            "metrics are served over TCP: use HOST:PORT or :PORT",
+        )
+        .into()),
+        tcp => bind_tcp_form(tcp),
+    }
+}
+
+/// Binds `:PORT` or `HOST:PORT` (a Unix socket is an error: the callers handle it first).
+fn bind_tcp_form(addr: &ListenAddr) -> Result<std::net::TcpListener> {
     let bound = match addr {
-        ListenAddr::AllInterfaces { port } => bind_all_interfaces(*port).map(Bound::Tcp),
-        ListenAddr::Host { host, port } => {
-            let socket_addr = resolve(host, *port)?;
-            bind_tcp(socket_addr, false).map(Bound::Tcp)
-        }
-        ListenAddr::Unix(path) => return bind_unix(path, unix_mode),
+        ListenAddr::AllInterfaces { port } => bind_all_interfaces(*port),
+        ListenAddr::Host { host, port } => bind_tcp(resolve(host, *port)?, false),
+        ListenAddr::Unix(_) => return Err(eyre!("{addr} is not a TCP address")),
     };
     bound.map_err(|err| bind_error(addr, &err))
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod client_cert;
+mod config;
 mod conformance;
 mod connection;
 mod content_type;
@@ -19,10 +20,7 @@ mod shutdown;
 mod tls;
 pub mod workers;
 
-pub use auth::BearerAuth;
-pub use connection::Lifecycle;
-pub use services::MessageLimits;
-pub use tls::TlsFiles;
+pub use config::Config;
 
 use std::io::Write;
 use std::num::NonZeroUsize;
@@ -31,34 +29,20 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::watch;
 
-use crate::address::ListenAddr;
 use greeter::Greeter;
 use listener::Bound;
 use services::Services;
 use shutdown::Signals;
 use workers::{Accept, Pool};
 
-/// What `serve` needs, checked and resolved from the command line.
-pub struct Config {
-    pub addr: ListenAddr,
-    pub workers: Option<NonZeroUsize>,
-    pub grace_period: Duration,
-    pub reflection: bool,
-    pub stream_count: u32,
-    pub stream_interval: Duration,
-    /// Where to serve Prometheus metrics; none, no metrics are kept.
-    pub metrics_addr: Option<ListenAddr>,
-    /// Permissions of a Unix socket file.
-    pub unix_mode: Option<u32>,
-    pub tls: Option<TlsFiles>,
-    pub auth: BearerAuth,
-    pub limits: MessageLimits,
-    pub lifecycle: Lifecycle,
-}
-
 pub fn run(config: Config) -> Result<()> {
     // Read every file before binding: a typo in a path must not leave a socket behind.
     let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let metrics_listener = config
+        .metrics_addr
+        .as_ref()
+        .map(listener::bind_metrics)
+        .transpose()?;
     let bound = listener::bind(&config.addr, config.unix_mode)?;
     if config.auth.required() && tls.is_none() && config.addr.is_exposed() {
         tracing::warn!(
@@ -67,13 +51,6 @@ pub fn run(config: Config) -> Result<()> {
             config.addr
         );
     }
-    let metrics_listener = match &config.metrics_addr {
-        None => None,
-        Some(addr) => match listener::bind(addr, None)? {
-            Bound::Tcp(listener) => Some(listener),
-            Bound::Unix(..) => unreachable!("main refuses a Unix socket for --metrics-addr"),
-        },
-    };
     let workers = config
         .workers
         .or_else(|| std::thread::available_parallelism().ok())
@@ -95,7 +72,7 @@ pub fn run(config: Config) -> Result<()> {
         grace_period: config.grace_period,
         metrics_listener,
     };
-    let runtime = workers::single_threaded_runtime()?;
+    let runtime = crate::runtime::single_threaded()?;
     runtime.block_on(async move {
         let signals = Signals::install().wrap_err("could not install the signal handlers")?;
         match bound {

@@ -84,14 +84,6 @@ impl Adopt for std::os::unix::net::UnixStream {
     }
 }
 
-/// A single-threaded runtime: what each worker, and the one-shot client, runs on.
-pub fn single_threaded_runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .wrap_err("could not start the async runtime")
-}
-
 /// The workers beyond the first, each on its own thread. The first runs on the caller's
 /// thread, so a one-core container has exactly one thread.
 pub struct Pool<C> {
@@ -122,7 +114,7 @@ impl<C: Adopt> Pool<C> {
             thread::Builder::new()
                 .name(format!("greeter-worker-{index}"))
                 .spawn(move || {
-                    let result = single_threaded_runtime().and_then(|runtime| {
+                    let result = crate::runtime::single_threaded().and_then(|runtime| {
                         runtime.block_on(serve_connections(
                             connections,
                             services,

@@ -1,0 +1,184 @@
+//! What `hello` needs, made once from its flags: addresses parsed, headers and the token read,
+//! TLS decided per target. A bad value or mix comes back as a `UsageError` (exit 2).
+
+use std::time::Duration;
+
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+use color_eyre::eyre::Result;
+
+use super::Method;
+use super::grpc_client::Messages;
+use super::headers::{HeaderError, Headers};
+use super::patience::Patience;
+use super::repeat::Repeat;
+use super::tls::TlsOptions;
+use super::transport::{TransportOptions, check_server_name};
+use crate::address::{Target, Targets};
+use crate::cli::{HelloArgs, OutputFormat};
+use crate::usage::UsageError;
+
+pub struct Config {
+    pub targets: Targets,
+    pub name: String,
+    pub timeout: Duration,
+    pub output: OutputFormat,
+    pub method: Method,
+    pub patience: Patience,
+    pub headers: Headers,
+    pub repeat: Repeat,
+    pub transport: TransportOptions,
+    pub messages: Messages,
+}
+
+impl Config {
+    /// `matches` tells a NAME given as `--name` from one given as the argument.
+    pub fn from_args(args: HelloArgs, matches: &ArgMatches) -> Result<Config> {
+        let given_as_flag = matches
+            .subcommand_matches("hello")
+            .and_then(|hello| hello.value_source("name_flag"))
+            == Some(ValueSource::CommandLine);
+        if args.name.is_some() && given_as_flag {
+            return Err(conflict(
+                "NAME is given twice, as an argument and as --name: give one",
+            ));
+        }
+        let mut headers = Headers::parse(&args.headers, |name| std::env::var(name).ok()).map_err(
+            |err| match err {
+                HeaderError::Usage(message) => {
+                    invalid(format!("invalid value for '--header <HEADER>': {message}"))
+                }
+                unreadable => unreadable.into(),
+            },
+        )?;
+        let sends_token = authorize(&mut headers, &args)?;
+        // Each of these flags means TLS, for every target.
+        let tls_everywhere = args.tls
+            || args.ca_cert.is_some()
+            || args.cert.is_some()
+            || args.server_name.is_some()
+            || args.insecure_skip_verify;
+        if let Some(name) = &args.server_name {
+            check_server_name(name)
+                .map_err(|err| UsageError::bad_value("hello", "--server-name <NAME>", name, err))?;
+        }
+        let targets = targets(&args.addr, tls_everywhere && !args.tls)?;
+        if sends_token
+            && let Some(exposed) = targets
+                .iter()
+                .find(|target| !tls_everywhere && target.plaintext_off_host())
+        {
+            eprintln!(
+                "warning: the token goes in plaintext to {exposed}: anyone on the way can read \
+                 it; use https:// or --tls"
+            );
+        }
+        Ok(Config {
+            headers,
+            repeat: Repeat {
+                count: args.count.or(args.duration.is_none().then_some(1)),
+                duration: args.duration,
+                concurrency: args.concurrency.get(),
+                quiet: args.quiet,
+            },
+            targets: Targets(targets),
+            name: args
+                .name
+                .or(args.name_flag)
+                .unwrap_or_else(|| "world".into()),
+            timeout: args.timeout,
+            output: args.output,
+            patience: Patience {
+                wait_for_ready: args.wait_for_ready,
+                connect_timeout: args.connect_timeout,
+                retries: args.retries,
+                retry_backoff: args.retry_backoff,
+                verbose: args.verbose,
+            },
+            method: match (args.stream, args.bidi) {
+                (_, true) => Method::Bidi,
+                (true, false) => Method::ServerStream,
+                (false, false) => Method::Unary,
+            },
+            transport: TransportOptions {
+                tls_everywhere,
+                tls: TlsOptions {
+                    ca_cert: args.ca_cert,
+                    cert: args.cert,
+                    key: args.key,
+                    insecure_skip_verify: args.insecure_skip_verify,
+                },
+                server_name: args.server_name,
+                keepalive_interval: args.keepalive_interval,
+                keepalive_timeout: args.keepalive_timeout,
+            },
+            messages: Messages {
+                compress: args.compress,
+                max_recv: args.max_recv_msg_size,
+                max_send: args.max_send_msg_size,
+            },
+        })
+    }
+}
+
+/// Adds the bearer token (`--token-file` wins over `GREETER_TOKEN`) to `headers`; whether
+/// there was one.
+fn authorize(headers: &mut Headers, args: &HelloArgs) -> Result<bool> {
+    let source = crate::secret::Sources {
+        subcommand: "hello",
+        file: args
+            .token_file
+            .as_deref()
+            .map(|path| ("--token-file", path)),
+        env: ("GREETER_TOKEN", std::env::var("GREETER_TOKEN").ok()),
+    };
+    let Some(token) = source.read()? else {
+        return Ok(false);
+    };
+    if headers.contains("authorization") {
+        return Err(conflict(
+            "the authorization header is given twice, by -H 'authorization: ...' and by \
+             --token-file or GREETER_TOKEN: give one",
+        ));
+    }
+    headers.authorize(super::token::bearer(
+        &token,
+        "--token-file or GREETER_TOKEN",
+    )?);
+    Ok(true)
+}
+
+/// Every `--addr`, parsed. `implied_tls` says a flag implied TLS without `--tls`.
+fn targets(addrs: &[String], implied_tls: bool) -> Result<Vec<Target>> {
+    let targets = addrs
+        .iter()
+        .map(|text| {
+            text.parse::<Target>()
+                .map_err(|err| UsageError::bad_value("hello", "--addr <ADDR>", text, err))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let unix = targets.iter().any(|t| matches!(t, Target::Unix(_)));
+    // TLS over a Unix socket is unusual enough to be asked for by name: a flag that only
+    // implies TLS is more likely a GREETER_* variable meant for TCP targets.
+    if implied_tls && unix {
+        return Err(conflict(
+            "TLS over a Unix socket needs --tls: add it, or drop --ca-cert, --cert, \
+             --server-name and --insecure-skip-verify",
+        ));
+    }
+    if targets.len() > 1 && unix {
+        return Err(invalid(
+            "invalid value for '--addr <ADDR>': a Unix socket cannot be one of several \
+             replicas; give it alone",
+        ));
+    }
+    Ok(targets)
+}
+
+fn invalid(message: impl Into<String>) -> color_eyre::Report {
+    UsageError::invalid("hello", message).into()
+}
+
+fn conflict(message: impl Into<String>) -> color_eyre::Report {
+    UsageError::conflict("hello", message).into()
+}

@@ -1,0 +1,109 @@
+//! What `serve` needs, made once from its flags: addresses parsed, the token read, the log
+//! filter installed. A bad value comes back as a `UsageError` (exit 2).
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use color_eyre::eyre::Result;
+
+use super::auth::BearerAuth;
+use super::connection::Lifecycle;
+use super::services::MessageLimits;
+use super::tls::TlsFiles;
+use crate::address::ListenAddr;
+use crate::cli::ServeArgs;
+use crate::usage::UsageError;
+
+pub struct Config {
+    pub addr: ListenAddr,
+    pub workers: Option<NonZeroUsize>,
+    pub grace_period: Duration,
+    pub reflection: bool,
+    pub stream_count: u32,
+    pub stream_interval: Duration,
+    /// Where to serve Prometheus metrics; none, no metrics are kept.
+    pub metrics_addr: Option<ListenAddr>,
+    /// Permissions of a Unix socket file, only ever set with a Unix socket.
+    pub unix_mode: Option<u32>,
+    pub tls: Option<TlsFiles>,
+    pub auth: BearerAuth,
+    pub limits: MessageLimits,
+    pub lifecycle: Lifecycle,
+}
+
+impl Config {
+    pub fn from_args(args: ServeArgs) -> Result<Config> {
+        let addr = parse_addr("--addr <ADDR>", &args.addr)?;
+        let metrics_addr = args
+            .metrics_addr
+            .as_deref()
+            .map(|text| parse_addr("--metrics-addr <ADDR>", text))
+            .transpose()?;
+        crate::logging::init(args.log_format, args.log_level.as_deref(), args.access_log).map_err(
+            |err| UsageError::invalid("serve", format!("{err:#}: see --log-level in --help")),
+        )?;
+        let token = crate::secret::Sources {
+            subcommand: "serve",
+            file: args
+                .auth_token_file
+                .as_deref()
+                .map(|path| ("--auth-token-file", path)),
+            env: (
+                "GREETER_AUTH_TOKEN",
+                std::env::var("GREETER_AUTH_TOKEN").ok(),
+            ),
+        }
+        .read()?;
+        if args.unix_mode.is_some() && !matches!(addr, ListenAddr::Unix(_)) {
+            return Err(UsageError::conflict(
+                "serve",
+                "--unix-mode applies to a Unix socket: use it with --addr unix:PATH",
+            )
+            .into());
+        }
+        Ok(Config {
+            unix_mode: args.unix_mode,
+            tls: tls_files(args.tls_cert, args.tls_key, args.tls_client_ca),
+            auth: BearerAuth::new(token.as_deref()),
+            limits: MessageLimits {
+                max_recv: args.max_recv_msg_size,
+                max_send: args.max_send_msg_size,
+            },
+            lifecycle: Lifecycle {
+                keepalive_interval: Some(args.keepalive_interval)
+                    .filter(|interval| !interval.is_zero()),
+                keepalive_timeout: args.keepalive_timeout,
+                max_concurrent_streams: args.max_concurrent_streams,
+                max_idle: args.max_connection_idle,
+                max_age: args.max_connection_age,
+                age_grace: args.max_connection_age_grace,
+            },
+            addr,
+            workers: args.workers,
+            grace_period: args.grace_period,
+            reflection: !args.no_reflection,
+            stream_count: args.stream_count,
+            stream_interval: args.stream_interval,
+            metrics_addr,
+        })
+    }
+}
+
+/// clap requires --tls-cert and --tls-key together.
+fn tls_files(
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
+) -> Option<TlsFiles> {
+    cert.zip(key).map(|(cert, key)| TlsFiles {
+        cert,
+        key,
+        client_ca,
+    })
+}
+
+fn parse_addr(flag: &str, text: &str) -> Result<ListenAddr, UsageError> {
+    text.parse()
+        .map_err(|err| UsageError::bad_value("serve", flag, text, err))
+}
