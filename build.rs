@@ -1,7 +1,7 @@
 //! Generates, into `OUT_DIR`, everything derived from a source of truth:
 //! - the gRPC code and the descriptor set (for reflection) from `proto/`, compiled by protox, so
 //!   no `protoc` is needed on the machine;
-//! - the shell completions and man pages from `src/cli.rs`, the very definition the binary
+//! - the shell completions and man pages from `src/cli/`, the very definition the binary
 //!   parses with.
 //!
 //! The committed copies in `completions/` and `man/` are compared with these by
@@ -16,8 +16,8 @@ use clap::{CommandFactory, ValueEnum as _};
 use clap_complete::Shell;
 use prost::Message as _;
 
-#[allow(dead_code)]
-#[path = "src/cli.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "src/cli/mod.rs"]
 mod cli;
 
 /// The services `greeter serve` implements; reflection describes exactly these.
@@ -28,7 +28,7 @@ const PROTOS: [&str; 2] = [
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
-    println!("cargo:rerun-if-changed=src/cli.rs");
+    println!("cargo:rerun-if-changed=src/cli");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
 
     compile_protos(&out_dir)?;

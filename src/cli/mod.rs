@@ -1,0 +1,139 @@
+//! The command line: every flag, its environment variable and its help, in one place.
+//!
+//! These files are the single source of truth for parsing, `--help`, the man pages and the
+//! shell completions: `build.rs` compiles them too (`#[path = "src/cli/mod.rs"]`), so they may
+//! use only clap, std and humantime, never `crate::` items. Values that need the crate to check
+//! them (addresses) are kept as strings here and checked by each side's `Config::from_args`.
+//!
+//! This file: the command, its subcommands, and what both share; `serve.rs` and `hello.rs`
+//! hold each subcommand's flags.
+
+mod hello;
+mod serve;
+
+pub use hello::{Compression, HelloArgs, OutputFormat};
+pub use serve::{LogFormat, ServeArgs};
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use hello::HELLO_EXAMPLES;
+use serve::SERVE_EXAMPLES;
+
+const EXIT_CODES: &str = "\
+Exit codes (grpcurl's scheme):
+  0     success (serve: clean shutdown after SIGINT or SIGTERM)
+  1     a failure that is not a gRPC status (unreadable TLS or token file,
+        address in use, I/O)
+  2     usage error (bad flag, bad address, bad duration)
+  64+N  the call ended with gRPC status N, for example:
+          68  DEADLINE_EXCEEDED  no reply within --timeout
+          76  UNIMPLEMENTED      the server lacks the method
+          72  RESOURCE_EXHAUSTED a message over a size limit
+          78  UNAVAILABLE        could not connect
+          80  UNAUTHENTICATED    missing or wrong credentials
+  130, 143  serve: a second SIGINT or SIGTERM ended the drain";
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  Serve on port 50051 on every interface, IPv6 and IPv4:
+    greeter serve --addr :50051
+
+  Greet through it, waiting at most one second:
+    greeter hello your_name --timeout 1s
+
+  Script it: the reply as JSON, the failure as JSON on stderr and an exit code:
+    greeter hello --addr localhost:50051 --output json your_name";
+
+/// The gRPC helloworld Greeter: a server and a client, wire-compatible with the official
+/// examples of every gRPC implementation.
+#[derive(Debug, Parser)]
+#[command(
+    name = "greeter",
+    version,
+    about,
+    long_about = "The gRPC helloworld Greeter: a server and a client, wire-compatible with the \
+official examples of every gRPC implementation.\n\n\
+`greeter serve` answers helloworld.Greeter/SayHello with \"Hello \" + name; `greeter hello` \
+calls it, or any other implementation's greeter_server, prints the greeting and says in one \
+line why it failed if it did. Every flag can also be set through a GREETER_* environment \
+variable; a flag on the command line wins.",
+    after_long_help = format!("{TOP_EXAMPLES}\n\n{EXIT_CODES}"),
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+// Each subcommand's flags are built only when it runs: `greeter hello` starts without building
+// the flags of `serve` (a one-shot call pays for every microsecond of start-up).
+#[command(defer = true)]
+pub enum Command {
+    /// Serve helloworld.Greeter until SIGINT or SIGTERM.
+    #[command(
+        long_about = "Serve helloworld.Greeter until SIGINT or SIGTERM.\n\n\
+As soon as the server accepts connections it prints exactly one line to stdout, \
+`listening on ADDR`, with the real bound address (useful with port 0), and flushes it. \
+Everything else goes to stderr.\n\n\
+The server runs one single-threaded runtime per worker (thread per core): one acceptor hands \
+new connections to the workers in turn, and each connection stays on its worker. This avoids \
+the cross-thread wake-ups that give a work-stealing runtime its long tail latency under many \
+connections.",
+        after_long_help = format!("{SERVE_EXAMPLES}\n\n{EXIT_CODES}")
+    )]
+    Serve(ServeArgs),
+
+    /// Call SayHello once and print the greeting.
+    #[command(
+        long_about = "Call helloworld.Greeter/SayHello once and print the greeting.\n\n\
+Stdout carries the greeting alone (`Hello NAME`), or with --output json one JSON object per \
+reply; nothing else. On failure one line on stderr names the target and the cause (a JSON \
+object with --output json), and the exit code tells the gRPC status.",
+        after_long_help = format!("{HELLO_EXAMPLES}\n\n{EXIT_CODES}")
+    )]
+    Hello(HelloArgs),
+}
+
+/// A humantime duration that is not zero: a zero deadline could never be met.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err("the duration must be more than zero".into()),
+        Ok(duration) => Ok(duration),
+        Err(err) => Err(format!("{err} (examples: 500ms, 1s, 2m)")),
+    }
+}
+
+/// A size in bytes: a plain number, or with a binary suffix (`512KiB`, `4MiB`, `1GiB`).
+pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}': write bytes, or KiB, MiB or GiB (e.g. 4MiB)"
+            ));
+        }
+    };
+    let number: usize = digits
+        .parse()
+        .map_err(|_| "expected a number of bytes, e.g. 4194304 or 4MiB".to_owned())?;
+    let size = number
+        .checked_mul(1 << shift)
+        .filter(|&size| size <= u32::MAX as usize)
+        .ok_or_else(|| "too large: at most 4GiB".to_owned())?;
+    if size == 0 {
+        return Err("the size must be more than zero".into());
+    }
+    Ok(size)
+}
