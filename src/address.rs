@@ -19,6 +19,10 @@ pub enum ListenAddr {
     Unix(PathBuf),
 }
 
+/// The host a Unix socket is taken to have: a socket has none, and `localhost` is what
+/// grpc-go sends as `:authority` and checks a TLS certificate against.
+pub const UNIX_SOCKET_HOST: &str = "localhost";
+
 /// Where `greeter hello` connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {

@@ -4,15 +4,14 @@ mod address;
 mod cli;
 mod client;
 mod exit;
-mod handshake_signatures;
 mod logging;
-mod pem;
-mod pinned;
 mod proto;
 mod report;
 mod runtime;
 mod secret;
 mod server;
+mod status;
+mod tls;
 mod usage;
 
 use std::process::ExitCode;

@@ -9,7 +9,7 @@ use tonic::transport::Channel;
 
 use super::transport::{ConnectError, Destination, Transport};
 use super::trouble::Trouble;
-use crate::address::{Host, Target};
+use crate::address::{Host, Target, UNIX_SOCKET_HOST};
 use crate::exit::CallFailed;
 use crate::report::describe_io;
 
@@ -26,8 +26,7 @@ pub async fn connect(target: &Target, transport: &Transport) -> Result<Channel, 
             })?;
             (target.to_string(), Destination::Tcp(Arc::from(addrs)))
         }
-        // A socket has no host, and "localhost" is what grpc-go sends for one.
-        Target::Unix(path) => ("localhost".to_owned(), Destination::Unix(path.clone())),
+        Target::Unix(path) => (UNIX_SOCKET_HOST.to_owned(), Destination::Unix(path.clone())),
     };
     match transport.connect(target, &authority, destination).await {
         Ok(channel) => Ok(channel),

@@ -73,10 +73,10 @@ impl Messages {
     }
 }
 
-/// tonic reports a message over a size limit as OUT_OF_RANGE; the gRPC spec (and grpc-go)
-/// says RESOURCE_EXHAUSTED, which is what scripts check for (exit 72).
+/// tonic's OUT_OF_RANGE for a message over a size limit is RESOURCE_EXHAUSTED (see
+/// `crate::status`), with the flag that set the limit.
 pub fn over_limit_is_resource_exhausted(status: Status) -> Status {
-    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
+    if crate::status::is_oversize(status.code(), status.message()) {
         let message = status.message().trim_start_matches("Error, ");
         let hint = if message.starts_with("decoded") {
             "the reply is larger than --max-recv-msg-size"

@@ -36,5 +36,5 @@ impl ServerCertVerifier for AcceptAnyServerCert {
         Ok(ServerCertVerified::assertion())
     }
 
-    crate::handshake_signatures::handshake_signatures!(algorithms);
+    crate::tls::handshake_signatures::handshake_signatures!(algorithms);
 }

@@ -10,7 +10,7 @@ use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::server::ParsedCertificate;
 use tokio_rustls::rustls::{Error, RootCertStore};
 
-use crate::pinned::PinnedCerts;
+use crate::tls::pinned::PinnedCerts;
 
 #[derive(Debug)]
 pub struct TrustedOrPinned {
@@ -56,7 +56,7 @@ impl ServerCertVerifier for TrustedOrPinned {
         Ok(ServerCertVerified::assertion())
     }
 
-    crate::handshake_signatures::handshake_signatures!(pinned.algorithms);
+    crate::tls::handshake_signatures::handshake_signatures!(pinned.algorithms);
 }
 
 #[cfg(test)]
@@ -80,9 +80,9 @@ mod tests {
         presented: &CertificateDer<'_>,
         name: &str,
     ) -> Result<(), Error> {
-        let provider = Arc::new(ring::default_provider());
+        let provider = crate::tls::provider();
         let trusted = [trusted.clone()];
-        let roots = crate::pinned::root_store(&trusted).unwrap();
+        let roots = crate::tls::pinned::root_store(&trusted).unwrap();
         let verifier = TrustedOrPinned::new(&trusted, roots, &provider).unwrap();
         let name = ServerName::try_from(name.to_owned()).unwrap();
         verifier
@@ -123,7 +123,10 @@ mod tests {
         let (trusted, presented) = (self_signed_ca(), self_signed_ca());
         match verify(&trusted, &presented, "localhost") {
             Err(Error::InvalidCertificate(err)) => {
-                assert!(crate::pinned::is_ca_used_as_end_entity(&err), "{err:?}")
+                assert!(
+                    crate::tls::pinned::is_ca_used_as_end_entity(&err),
+                    "{err:?}"
+                )
             }
             other => panic!("{other:?}"),
         }

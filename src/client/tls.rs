@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use color_eyre::eyre::{Result, eyre};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::client::ResolvesClientCert;
-use tokio_rustls::rustls::crypto::{CryptoProvider, ring};
+use tokio_rustls::rustls::crypto::CryptoProvider;
 use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::rustls::{ClientConfig, Error, InconsistentKeys, RootCertStore, SignatureScheme};
 
 use super::insecure::AcceptAnyServerCert;
 use super::server_cert::TrustedOrPinned;
-use crate::{pem, pinned};
+use crate::tls::{pem, pinned};
 
 /// The TLS flags of `hello`.
 #[derive(Debug, Clone, Default)]
@@ -38,11 +38,8 @@ not checked; anyone in the middle can read this connection";
 /// close the connection without an alert when they get none or reject it, and that flag is
 /// then all that tells this apart from any other connection closed after the handshake.
 pub fn client_config(options: &TlsOptions, asked: Arc<AtomicBool>) -> Result<Arc<ClientConfig>> {
-    // Explicitly ring: the one provider compiled in, whatever the process default is.
-    let provider = Arc::new(ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|err| eyre!("could not set up TLS: {err}"))?;
+    let provider = crate::tls::provider();
+    let builder = crate::tls::client_builder(&provider)?;
     let builder = if options.insecure_skip_verify {
         eprintln!("{INSECURE_WARNING}");
         builder
@@ -81,8 +78,7 @@ pub fn client_config(options: &TlsOptions, asked: Arc<AtomicBool>) -> Result<Arc
         }
         _ => builder.with_no_client_auth(),
     };
-    // gRPC is HTTP/2 only, and grpc-go servers refuse a TLS client that does not offer h2.
-    config.alpn_protocols = vec![b"h2".to_vec()];
+    config.alpn_protocols = crate::tls::h2_only();
     config.client_auth_cert_resolver = Arc::new(NoteRequest {
         inner: Arc::clone(&config.client_auth_cert_resolver),
         asked,

@@ -16,7 +16,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::{ClientConfig, ClientConnection};
 use tonic::transport::{Channel, Endpoint, Uri};
 
@@ -24,7 +23,7 @@ use super::insecure::AcceptAnyServerCert;
 use super::tls::{TlsOptions, client_config};
 use super::trouble::{Peer, Troubles};
 use super::watch::{Sniffer, Watched};
-use crate::address::{Host, Target, Targets};
+use crate::address::{Host, Target, Targets, UNIX_SOCKET_HOST};
 
 /// The transport flags of `hello`.
 #[derive(Debug, Clone, Default)]
@@ -151,8 +150,7 @@ impl Transport {
         let options = &self.0.options;
         let (unix, name) = match target {
             Target::Tcp { host, .. } => (false, host_name(host)),
-            // A socket has no host; "localhost" is what grpc-go sends for one.
-            Target::Unix(_) => (true, "localhost".to_owned()),
+            Target::Unix(_) => (true, UNIX_SOCKET_HOST.to_owned()),
         };
         let name = options.server_name.clone().unwrap_or(name);
         let peer = Peer {
@@ -281,16 +279,15 @@ pub async fn answers_tls(destination: &Destination, peer: &Peer, deadline: Insta
 
 /// The bytes of a ClientHello offering h2, as rustls would send it.
 fn client_hello(name: &str) -> io::Result<Vec<u8>> {
-    let provider = Arc::new(ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(io::Error::other)?
+    let provider = crate::tls::provider();
+    let mut config = crate::tls::client_builder(&provider)
+        .map_err(|err| io::Error::other(err.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert::new(&provider)))
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
+    config.alpn_protocols = crate::tls::h2_only();
     let name = ServerName::try_from(name.to_owned())
-        .unwrap_or_else(|_| ServerName::try_from("localhost").expect("a valid name"));
+        .unwrap_or_else(|_| ServerName::try_from(UNIX_SOCKET_HOST).expect("a valid name"));
     let mut connection = ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
     let mut hello = Vec::new();
     connection.write_tls(&mut hello)?;

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio_rustls::rustls::{AlertDescription, CertificateError, Error as TlsError};
 
 use super::transport::Destination;
-use crate::pinned::is_ca_used_as_end_entity;
+use crate::tls::pinned::is_ca_used_as_end_entity;
 
 /// One line saying what went wrong and what to do about it.
 #[derive(Debug, Clone)]

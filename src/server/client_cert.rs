@@ -9,7 +9,7 @@ use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use tokio_rustls::rustls::{DistinguishedName, Error, RootCertStore};
 
-use crate::pinned::PinnedCerts;
+use crate::tls::pinned::PinnedCerts;
 
 #[derive(Debug)]
 pub struct TrustedOrPinned {
@@ -60,5 +60,5 @@ impl ClientCertVerifier for TrustedOrPinned {
         Ok(ClientCertVerified::assertion())
     }
 
-    crate::handshake_signatures::handshake_signatures!(pinned.algorithms);
+    crate::tls::handshake_signatures::handshake_signatures!(pinned.algorithms);
 }

@@ -30,10 +30,6 @@ const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
 const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
 const DEADLINE_EXCEEDED: HeaderValue = HeaderValue::from_static("4");
 const RESOURCE_EXHAUSTED: HeaderValue = HeaderValue::from_static("8");
-const OUT_OF_RANGE: &[u8] = b"11";
-/// What tonic's codec says of a message over the limit, either way, as `grpc-message`
-/// carries it (percent-encoded).
-const TOO_LARGE: &str = "message%20length%20too%20large";
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ConformanceLayer;
@@ -110,15 +106,14 @@ fn parse_timeout(value: &[u8]) -> Option<Duration> {
     })
 }
 
-/// Rewrites tonic's OUT_OF_RANGE for an oversized message to RESOURCE_EXHAUSTED.
+/// Rewrites tonic's OUT_OF_RANGE for an oversized message to RESOURCE_EXHAUSTED (see
+/// `crate::status`).
 fn fix_oversize_status(headers: &mut HeaderMap) {
-    let oversized = headers
-        .get(&GRPC_STATUS)
-        .is_some_and(|status| status.as_bytes() == OUT_OF_RANGE)
-        && headers
-            .get(&GRPC_MESSAGE)
-            .and_then(|message| message.to_str().ok())
-            .is_some_and(|message| message.contains(TOO_LARGE));
+    let oversized = headers.get(&GRPC_STATUS).is_some_and(|status| {
+        crate::status::is_oversize_on_the_wire(status.as_bytes(), || {
+            headers.get(&GRPC_MESSAGE).map(|message| message.as_bytes())
+        })
+    });
     if oversized {
         headers.insert(GRPC_STATUS, RESOURCE_EXHAUSTED);
     }

@@ -60,7 +60,7 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         // With neither on (the default) this costs one cached check of the log filter per call.
-        let log = tracing::enabled!(target: "greeter::access", tracing::Level::INFO);
+        let log = tracing::enabled!(target: crate::logging::ACCESS_TARGET, tracing::Level::INFO);
         let call = (log || self.metrics.is_some()).then(|| {
             let path = request.uri().path();
             if let Some(metrics) = &self.metrics {
@@ -106,7 +106,7 @@ impl Call {
         }
         if let Some(logged) = self.log {
             tracing::info!(
-                target: "greeter::access",
+                target: crate::logging::ACCESS_TARGET,
                 method = %logged.method,
                 peer = %logged.peer,
                 status = code_name(status),

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::eyre::{Result, eyre};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::{self, ServerConfig};
+use tokio_rustls::rustls::{self};
 
 use super::client_cert::TrustedOrPinned;
-use crate::{pem, pinned};
+use crate::tls::{pem, pinned};
 
 /// A client that has not finished its handshake by then is dropped, so idle sockets cannot
 /// pile up.
@@ -28,12 +28,10 @@ pub struct TlsFiles {
 
 /// Reads the files and builds the acceptor every worker shares.
 pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::tls::provider();
     let chain = pem::certificates(&files.cert, "--tls-cert")?;
     let key = pem::private_key(&files.key, "--tls-key")?;
-    let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .wrap_err("could not set up TLS")?;
+    let builder = crate::tls::server_builder(&provider)?;
     let builder = match &files.client_ca {
         None => builder.with_no_client_auth(),
         Some(path) => {
@@ -56,8 +54,7 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor> {
             files.key.display()
         )
     })?;
-    // gRPC is HTTP/2 only, and grpc-go clients refuse a server that does not say so by ALPN.
-    config.alpn_protocols = vec![b"h2".to_vec()];
+    config.alpn_protocols = crate::tls::h2_only();
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
