@@ -7,8 +7,9 @@ use std::sync::Arc;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use super::transport::{ConnectError, Destination, Transport};
-use super::trouble::Trouble;
+use super::destination::Destination;
+use super::diagnosis::Trouble;
+use super::transport::{ConnectError, Transport};
 use crate::address::{Host, Target, UNIX_SOCKET_HOST};
 use crate::exit::CallFailed;
 use crate::report::describe_io;

@@ -1,5 +1,5 @@
-//! Patience: waiting for a server that is not up yet (`--wait-for-ready`), bounding each
-//! connection attempt (`--connect-timeout`), and pausing between retries (`--retries`).
+//! Patience in connecting: waiting for a server that is not up yet (`--wait-for-ready`, with
+//! the pauses of `retry`) and bounding each connection attempt (`--connect-timeout`).
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::connect;
+use super::retry::{Backoff, LastTry, Retries, shown};
 use super::transport::Transport;
 use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
@@ -22,31 +23,6 @@ pub struct Patience {
     pub verbose: bool,
 }
 
-/// Pauses that double from `first` up to `max`, each with jitter (half fixed, half random), so
-/// that many clients failing together do not come back together.
-pub struct Backoff {
-    step: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    pub fn new(first: Duration, max: Duration) -> Self {
-        Backoff { step: first, max }
-    }
-
-    pub fn next_pause(&mut self) -> Duration {
-        let step = self.step;
-        self.step = (step * 2).min(self.max);
-        let half = step / 2;
-        half + Duration::from_nanos(fastrand::u64(0..=half.as_nanos() as u64))
-    }
-}
-
-/// The pause as people read it: whole milliseconds.
-pub fn shown(pause: Duration) -> String {
-    format!("{}ms", pause.as_millis())
-}
-
 /// Connects once, or with `--wait-for-ready` until an attempt succeeds, all before
 /// `deadline`. A deadline that passes before any attempt failed is `expired()`.
 pub async fn connect(
@@ -57,13 +33,16 @@ pub async fn connect(
     patience: &Patience,
     expired: impl Fn() -> CallFailed,
 ) -> Result<Channel, CallFailed> {
-    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));
+    let backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));
+    // Without --wait-for-ready the first failure is the answer.
+    let budget = if patience.wait_for_ready { u32::MAX } else { 0 };
+    let mut retries = Retries::new(backoff, budget, deadline, LastTry::AtTheDeadline);
     let mut last_failure: Option<CallFailed> = None;
-    for attempt in 1.. {
+    let mut attempt = 1;
+    loop {
         let connecting = connect_once(target, transport, patience.connect_timeout);
         let failure = match tokio::time::timeout_at(deadline, connecting).await {
             Ok(Ok(channel)) => return Ok(channel),
-            Ok(Err(failure)) if !patience.wait_for_ready => return Err(failure),
             Ok(Err(failure)) => failure,
             Err(_) => {
                 return Err(match last_failure {
@@ -72,12 +51,13 @@ pub async fn connect(
                 });
             }
         };
-        // The last pause ends at the deadline, so the last attempt is made right at it.
-        let left = deadline.saturating_duration_since(Instant::now());
-        let pause = backoff.next_pause().min(left);
-        if pause.is_zero() {
-            return Err(gave_up(target, timeout, &failure));
-        }
+        let Some(pause) = retries.next_pause() else {
+            return Err(if patience.wait_for_ready {
+                gave_up(target, timeout, &failure)
+            } else {
+                failure
+            });
+        };
         if patience.verbose {
             eprintln!(
                 "greeter: connection attempt {attempt} failed: {failure}; trying again in {}",
@@ -86,8 +66,8 @@ pub async fn connect(
         }
         tokio::time::sleep(pause).await;
         last_failure = Some(failure);
+        attempt += 1;
     }
-    unreachable!("the attempts only end by returning")
 }
 
 /// `--wait-for-ready` ran out of time: DEADLINE_EXCEEDED, with what the last attempt met.
@@ -138,23 +118,4 @@ async fn connect_one(
                 ),
             ))
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pauses_double_up_to_the_cap_with_jitter() {
-        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(300));
-        let steps = [100, 200, 300, 300];
-        for step in steps {
-            let pause = backoff.next_pause();
-            let step = Duration::from_millis(step);
-            assert!(
-                pause >= step / 2 && pause <= step,
-                "{pause:?} for a step of {step:?}"
-            );
-        }
-    }
 }

@@ -13,10 +13,13 @@ use serde_json::json;
 use tokio::time::Instant;
 use tonic::Code;
 
-use super::patience::{Backoff, shown};
+use super::call::{Method, say_hello};
+use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
 use super::replicas::Replicas;
-use super::{Config, HelloReply, HelloRequest, output, status_failure, timed};
+use super::retry::{Backoff, LastTry, MAX_RETRY_BACKOFF, Retries, shown};
+use super::{Config, output};
 use crate::exit::{CallFailed, code_name};
+use crate::proto::{HelloReply, HelloRequest};
 
 /// How many calls to make.
 #[derive(Debug, Clone, Copy)]
@@ -71,12 +74,10 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
                     }
                     None
                 }
-                Ok(Err(status)) if !super::is_deadline(&status) => Some(status_failure(
-                    &config.targets,
-                    super::Method::Unary,
-                    &status,
-                )),
-                _ => Some(super::deadline_exceeded(&config.targets, config.timeout)),
+                Ok(Err(status)) if !is_deadline(&status) => {
+                    Some(status_failure(&config.targets, Method::Unary, &status))
+                }
+                _ => Some(deadline_exceeded(&config.targets, config.timeout)),
             };
             if let Some(failure) = failure {
                 if config.patience.verbose {
@@ -114,20 +115,21 @@ async fn call_with_retries(
     std::result::Result<tonic::Response<HelloReply>, tonic::Status>,
     tokio::time::error::Elapsed,
 > {
-    let mut backoff = Backoff::new(config.patience.retry_backoff, super::MAX_RETRY_BACKOFF);
-    let mut retries_left = config.patience.retries;
+    let backoff = Backoff::new(config.patience.retry_backoff, MAX_RETRY_BACKOFF);
+    let mut retries = Retries::new(
+        backoff,
+        config.patience.retries,
+        deadline,
+        LastTry::BeforeTheDeadline,
+    );
     loop {
         let mut pick = replicas.pick();
         let request = HelloRequest {
             name: config.name.clone(),
         };
-        let call = pick
-            .client
-            .say_hello(timed(request, deadline, &config.headers));
+        let call = say_hello(&mut pick.client, request, deadline, &config.headers);
         let outcome = tokio::time::timeout_at(deadline, call).await.map(|result| {
-            result.map_err(|status| {
-                super::as_grpc_says(status, replicas.troubles(), &config.messages)
-            })
+            result.map_err(|status| as_grpc_says(status, replicas.troubles(), &config.messages))
         });
         let Ok(Err(status)) = &outcome else {
             return outcome;
@@ -136,11 +138,9 @@ async fn call_with_retries(
             return outcome;
         }
         replicas.set_aside(&pick);
-        let pause = backoff.next_pause();
-        if retries_left == 0 || Instant::now() + pause >= deadline {
+        let Some(pause) = retries.next_pause() else {
             return outcome;
-        }
-        retries_left -= 1;
+        };
         if config.patience.verbose {
             eprintln!(
                 "greeter: {}; retrying in {}",

@@ -13,9 +13,9 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::connect::resolve;
+use super::diagnosis::Troubles;
 use super::grpc_client::Messages;
 use super::transport::Transport;
-use super::trouble::Troubles;
 use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
 use crate::proto::greeter_client::GreeterClient;

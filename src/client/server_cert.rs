@@ -63,7 +63,6 @@ impl ServerCertVerifier for TrustedOrPinned {
 mod tests {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
     use tokio_rustls::rustls::CertificateError;
-    use tokio_rustls::rustls::crypto::ring;
 
     use super::*;
 

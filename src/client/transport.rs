@@ -4,7 +4,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -19,10 +18,11 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{ClientConfig, ClientConnection};
 use tonic::transport::{Channel, Endpoint, Uri};
 
+use super::destination::Destination;
+use super::diagnosis::{Dialed, Trouble, Troubles};
 use super::insecure::AcceptAnyServerCert;
+use super::sniffing_io::{Sniffer, Watched};
 use super::tls::{TlsOptions, client_config};
-use super::trouble::{Peer, Troubles};
-use super::watch::{Sniffer, Watched};
 use crate::address::{Host, Target, Targets, UNIX_SOCKET_HOST};
 
 /// The transport flags of `hello`.
@@ -57,14 +57,6 @@ struct Inner {
     asked_for_cert: Arc<AtomicBool>,
 }
 
-/// Where a connector sends its bytes.
-#[derive(Debug, Clone)]
-pub enum Destination {
-    /// Each address in turn until one accepts.
-    Tcp(Arc<[SocketAddr]>),
-    Unix(PathBuf),
-}
-
 impl Transport {
     /// Reads the TLS files if a target needs them (a bad file is an error, exit 1).
     pub fn new(options: TransportOptions, targets: &Targets) -> Result<Transport> {
@@ -90,6 +82,15 @@ impl Transport {
     /// What the connections of this run saw go wrong, last first.
     pub fn troubles(&self) -> &Troubles {
         &self.0.troubles
+    }
+
+    /// If the last trouble was a server closing a plaintext connection without a word, and
+    /// that server answers TLS (asked before `deadline`), the trouble that says so.
+    pub async fn tls_behind_silence(&self, deadline: Instant) -> Option<Trouble> {
+        let (destination, dialed) = self.troubles().take()?.closed_silently?;
+        answers_tls(&destination, &dialed, deadline)
+            .await
+            .then(|| dialed.speaks_tls())
     }
 
     fn uses_tls(&self, target: &Target) -> bool {
@@ -153,7 +154,7 @@ impl Transport {
             Target::Unix(_) => (true, UNIX_SOCKET_HOST.to_owned()),
         };
         let name = options.server_name.clone().unwrap_or(name);
-        let peer = Peer {
+        let peer = Dialed {
             addr: target.to_string().into(),
             name: name.as_str().into(),
             client_cert: options.tls.cert.is_some(),
@@ -204,7 +205,7 @@ struct Dialer {
     destination: Destination,
     /// The connector and the server name to check, when this target speaks TLS.
     tls: Option<(TlsConnector, String)>,
-    peer: Peer,
+    peer: Dialed,
     troubles: Troubles,
     asked_for_cert: Arc<AtomicBool>,
 }
@@ -265,7 +266,7 @@ const PROBE_LIMIT: Duration = Duration::from_secs(1);
 
 /// Whether the server at `destination` answers a TLS ClientHello with a TLS record. Asked only
 /// after a plaintext connection was closed without a word, to tell the user whether TLS is why.
-pub async fn answers_tls(destination: &Destination, peer: &Peer, deadline: Instant) -> bool {
+async fn answers_tls(destination: &Destination, peer: &Dialed, deadline: Instant) -> bool {
     let probe = async {
         let hello = client_hello(&peer.name)?;
         match destination {

@@ -1,4 +1,4 @@
-//! IO wrappers that notice why a connection broke, for [`super::trouble`].
+//! IO wrappers that notice why a connection broke, for [`super::diagnosis`].
 //!
 //! Both sit on the hot path of `--count` runs, so each read costs one branch once the first
 //! bytes are checked, and nothing is recorded unless something goes wrong.
@@ -11,8 +11,8 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::transport::Destination;
-use super::trouble::{Peer, Troubles};
+use super::destination::Destination;
+use super::diagnosis::{Dialed, Troubles};
 
 /// Writes go straight through; a failed one is passed to the wrapper's `note`.
 macro_rules! forward_writes_noting_errors {
@@ -63,13 +63,13 @@ pub struct Sniffer<S> {
     inner: S,
     /// Until the server has sent its first byte.
     checking: bool,
-    peer: Peer,
+    peer: Dialed,
     troubles: Troubles,
     destination: Destination,
 }
 
 impl<S> Sniffer<S> {
-    pub fn new(inner: S, peer: Peer, troubles: Troubles, destination: Destination) -> Self {
+    pub fn new(inner: S, peer: Dialed, troubles: Troubles, destination: Destination) -> Self {
         Sniffer {
             inner,
             checking: true,
@@ -147,7 +147,7 @@ forward_writes_noting_errors!(Sniffer);
 /// data is taken as one that refused ours (or its absence).
 pub struct Watched<S> {
     inner: S,
-    peer: Peer,
+    peer: Dialed,
     troubles: Troubles,
     /// Whether a server asked for a client certificate.
     asked: Arc<AtomicBool>,
@@ -156,7 +156,7 @@ pub struct Watched<S> {
 }
 
 impl<S> Watched<S> {
-    pub fn new(inner: S, peer: Peer, troubles: Troubles, asked: Arc<AtomicBool>) -> Self {
+    pub fn new(inner: S, peer: Dialed, troubles: Troubles, asked: Arc<AtomicBool>) -> Self {
         Watched {
             inner,
             peer,

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio_rustls::rustls::{AlertDescription, CertificateError, Error as TlsError};
 
-use super::transport::Destination;
+use super::destination::Destination;
 use crate::tls::pinned::is_ca_used_as_end_entity;
 
 /// One line saying what went wrong and what to do about it.
@@ -23,7 +23,7 @@ pub struct Trouble {
     /// that speaks only TLS is one possible cause among others (grpc-core and Go servers close
     /// silently on a plaintext preface), so it is mentioned, and can be checked by sending a
     /// ClientHello to this destination.
-    pub closed_silently: Option<(Destination, Peer)>,
+    pub closed_silently: Option<(Destination, Dialed)>,
 }
 
 impl fmt::Display for Trouble {
@@ -76,20 +76,11 @@ impl Troubles {
     pub fn take(&self) -> Option<Trouble> {
         self.0.lock().ok().and_then(|mut slot| slot.take())
     }
-
-    /// If the last trouble was a server closing a plaintext connection without a word, and
-    /// that server answers TLS (asked before `deadline`), the trouble that says so.
-    pub async fn tls_behind_silence(&self, deadline: tokio::time::Instant) -> Option<Trouble> {
-        let (destination, peer) = self.take()?.closed_silently?;
-        super::transport::answers_tls(&destination, &peer, deadline)
-            .await
-            .then(|| peer.speaks_tls())
-    }
 }
 
 /// What the messages need to know about the connection.
 #[derive(Debug, Clone)]
-pub struct Peer {
+pub struct Dialed {
     /// `HOST:PORT` or `unix:PATH`, as the user wrote it.
     pub addr: Arc<str>,
     /// The name the certificate must carry.
@@ -100,7 +91,7 @@ pub struct Peer {
     pub unix: bool,
 }
 
-impl Peer {
+impl Dialed {
     /// A TLS connection failed with `err`; `handshaking` until the handshake completed.
     pub fn tls_failure(&self, err: &io::Error, handshaking: bool) -> Trouble {
         let tls = err
@@ -319,8 +310,8 @@ fn shown_time(secs: u64) -> String {
 mod tests {
     use super::*;
 
-    fn peer(client_cert: bool) -> Peer {
-        Peer {
+    fn peer(client_cert: bool) -> Dialed {
+        Dialed {
             addr: "localhost:1".into(),
             name: "localhost".into(),
             client_cert,

@@ -1,0 +1,201 @@
+//! One call of the Greeter: connect (as patiently as asked), send the request with the
+//! deadline and the `-H` headers, print each reply as it arrives, and name the failure.
+
+use std::cell::Cell;
+
+use color_eyre::eyre::{Report, Result, WrapErr};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::time::Instant;
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::LinesStream;
+use tonic::transport::Channel;
+use tonic::{Request, Status, Streaming};
+
+use super::Config;
+use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
+use super::headers::Headers;
+use super::output;
+use super::patience;
+use super::transport::Transport;
+use crate::exit::CallFailed;
+use crate::proto::greeter_client::GreeterClient;
+use crate::proto::{HelloReply, HelloRequest};
+
+/// Which Greeter method `hello` calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// SayHello: one name, one reply.
+    Unary,
+    /// SayHelloStreamReply: one name, several replies.
+    ServerStream,
+    /// SayHelloBidiStream: the lines of stdin as names, one reply each.
+    Bidi,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Unary => "SayHello",
+            Method::ServerStream => "SayHelloStreamReply",
+            Method::Bidi => "SayHelloBidiStream",
+        }
+    }
+}
+
+/// A request too large to send fails before connecting (each line of --bidi is left to
+/// tonic's own check).
+pub fn check_request(config: &Config) -> Result<(), CallFailed> {
+    if config.method == Method::Bidi {
+        return Ok(());
+    }
+    let request = HelloRequest {
+        name: config.name.clone(),
+    };
+    config
+        .messages
+        .check_request(&request)
+        .map_err(|status| status_failure(&config.targets, config.method, &status))
+}
+
+/// Connects and makes the call once, printing each reply as it arrives (and noting in
+/// `printed` that it did).
+pub async fn attempt(
+    config: &Config,
+    transport: &Transport,
+    deadline: Instant,
+    printed: &Cell<bool>,
+) -> Result<()> {
+    let target = &config.targets;
+    let expired = || deadline_exceeded(target, config.timeout);
+    let connecting = patience::connect(
+        target,
+        transport,
+        deadline,
+        config.timeout,
+        &config.patience,
+        expired,
+    );
+    let client = config.messages.client(connecting.await?);
+    let outcome = tokio::time::timeout_at(
+        deadline,
+        exchange(config, transport, client, deadline, printed),
+    )
+    .await
+    .map_err(|_| expired())?;
+    match outcome {
+        // A server that closed without a word may be a TLS server: ask it, now that the
+        // call has failed anyway.
+        Err(failure) if is_unavailable(&failure) => {
+            match transport.tls_behind_silence(deadline).await {
+                Some(trouble) => {
+                    let status = Status::unavailable(trouble.message);
+                    Err(status_failure(target, config.method, &status).into())
+                }
+                None => Err(failure),
+            }
+        }
+        outcome => outcome,
+    }
+}
+
+/// The call's requests and replies, each reply printed as it comes.
+async fn exchange(
+    config: &Config,
+    transport: &Transport,
+    mut client: GreeterClient<Channel>,
+    deadline: Instant,
+    printed: &Cell<bool>,
+) -> Result<()> {
+    let print = |reply: HelloReply| {
+        printed.set(true);
+        output::print_reply(&reply, config.output).wrap_err("could not write to stdout")
+    };
+    let failed = |status: Status| -> Report {
+        let status = as_grpc_says(status, transport.troubles(), &config.messages);
+        if is_deadline(&status) {
+            deadline_exceeded(&config.targets, config.timeout).into()
+        } else {
+            status_failure(&config.targets, config.method, &status).into()
+        }
+    };
+    let request = || HelloRequest {
+        name: config.name.clone(),
+    };
+    let (headers, verbose) = (&config.headers, config.patience.verbose);
+    match config.method {
+        Method::Unary => {
+            let reply = say_hello(&mut client, request(), deadline, headers).await;
+            let reply = reply.map_err(failed)?;
+            if verbose {
+                // tonic merges a unary call's trailers into its metadata.
+                output::print_metadata(reply.metadata());
+            }
+            print(reply.into_inner())
+        }
+        Method::ServerStream => {
+            let replies = client
+                .say_hello_stream_reply(timed(request(), deadline, headers))
+                .await;
+            print_each(replies.map_err(failed)?, print, failed, verbose).await
+        }
+        Method::Bidi => {
+            let replies = client
+                .say_hello_bidi_stream(timed(names_from_stdin(), deadline, headers))
+                .await;
+            print_each(replies.map_err(failed)?, print, failed, verbose).await
+        }
+    }
+}
+
+/// SayHello with the deadline and the headers: the one unary call of a single call and of
+/// every call of a repeated run.
+pub async fn say_hello(
+    client: &mut GreeterClient<Channel>,
+    request: HelloRequest,
+    deadline: Instant,
+    headers: &Headers,
+) -> Result<tonic::Response<HelloReply>, Status> {
+    client.say_hello(timed(request, deadline, headers)).await
+}
+
+/// Whether a failed call ended with UNAVAILABLE, the one status worth retrying.
+pub fn is_unavailable(failure: &Report) -> bool {
+    failure
+        .downcast_ref::<CallFailed>()
+        .is_some_and(|call| call.code == tonic::Code::Unavailable)
+}
+
+/// A request carrying the `-H` headers and the deadline, sent as `grpc-timeout` so the server
+/// gives up when we do.
+pub fn timed<T>(message: T, deadline: Instant, headers: &Headers) -> Request<T> {
+    let mut request = Request::new(message);
+    headers.apply(request.metadata_mut());
+    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    request
+}
+
+async fn print_each(
+    response: tonic::Response<Streaming<HelloReply>>,
+    print: impl Fn(HelloReply) -> Result<()>,
+    failed: impl Fn(Status) -> Report,
+    verbose: bool,
+) -> Result<()> {
+    if verbose {
+        output::print_metadata(response.metadata());
+    }
+    let mut replies = response.into_inner();
+    while let Some(reply) = replies.message().await.map_err(&failed)? {
+        print(reply)?;
+    }
+    if verbose && let Some(trailers) = replies.trailers().await.map_err(&failed)? {
+        output::print_metadata(&trailers);
+    }
+    Ok(())
+}
+
+/// Each line of stdin as a request, sent as soon as it is read; the stream ends with stdin
+/// (or at the first line that is not UTF-8).
+fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send + 'static {
+    let lines = BufReader::new(tokio::io::stdin()).lines();
+    LinesStream::new(lines).map_while(|line| line.ok().map(|name| HelloRequest { name }))
+}

@@ -1,0 +1,109 @@
+//! How a failed call is named: the status gRPC (and grpc-go) would report for what tonic
+//! reported, and the one-line message that says which method, on which target, failed how.
+
+use std::time::Duration;
+
+use tonic::{Code, Status};
+
+use super::Method;
+use super::diagnosis::Troubles;
+use super::grpc_client::{self, Messages};
+use crate::address::Targets;
+use crate::exit::CallFailed;
+
+/// The status gRPC (and grpc-go) would report for what tonic reported as `status`.
+pub fn as_grpc_says(status: Status, troubles: &Troubles, messages: &Messages) -> Status {
+    let status = messages.refused_encoding(status);
+    let status = grpc_client::over_limit_is_resource_exhausted(status);
+    connection_lost_is_unavailable(status, troubles)
+}
+
+/// A connection that broke under a call reaches tonic as UNKNOWN ("transport error"), as
+/// CANCELLED (hyper gave up the request) or as UNAVAILABLE with a raw OS message; gRPC (and
+/// grpc-go) call all of them UNAVAILABLE, which is also what --retries retries. A status the
+/// server sent, or a deadline, has no transport error behind it and is left alone.
+///
+/// h2 passes the cause on as text only, so what the transport recorded (a TLS alert, a TLS
+/// server answering plaintext) is taken from `troubles`.
+fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status {
+    if !matches!(
+        status.code(),
+        Code::Unknown | Code::Unavailable | Code::Cancelled
+    ) {
+        return status;
+    }
+    let chain: Vec<&(dyn std::error::Error + 'static)> =
+        std::iter::successors(std::error::Error::source(&status), |err| err.source()).collect();
+    let transport = chain
+        .iter()
+        .any(|err| err.is::<hyper::Error>() || err.is::<std::io::Error>());
+    if !transport {
+        return status;
+    }
+    let mut causes: Vec<String> = Vec::new();
+    for err in &chain {
+        let text = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => crate::report::describe_io(io),
+            None => err.to_string(),
+        };
+        if !causes.contains(&text) {
+            causes.push(text);
+        }
+    }
+    // An HTTP/1 server or a TLS port answers the HTTP/2 preface with bytes h2 cannot parse,
+    // or by closing: both end here.
+    let generic = format!(
+        "the connection broke: {}; is --addr a gRPC server's port, speaking plaintext HTTP/2?",
+        causes.join(": ")
+    );
+    match troubles.take() {
+        Some(trouble) if trouble.closed_silently.is_some() => {
+            let message = format!("{generic} {trouble}");
+            // Kept for `tls_behind_silence`, which may ask the server whether it speaks TLS.
+            troubles.record(trouble);
+            Status::unavailable(message)
+        }
+        Some(trouble) => Status::unavailable(trouble.message),
+        None => Status::unavailable(generic),
+    }
+}
+
+/// tonic reports its own enforcement of the deadline as CANCELLED caused by `TimeoutExpired`;
+/// for the user (and grpc-go) that is DEADLINE_EXCEEDED.
+pub fn is_deadline(status: &Status) -> bool {
+    match status.code() {
+        Code::DeadlineExceeded => true,
+        Code::Cancelled => {
+            let mut source = std::error::Error::source(status);
+            while let Some(err) = source {
+                if err.is::<tonic::TimeoutExpired>() {
+                    return true;
+                }
+                source = err.source();
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+pub fn deadline_exceeded(target: &Targets, timeout: Duration) -> CallFailed {
+    CallFailed::new(
+        Code::DeadlineExceeded,
+        format!(
+            "no reply from {target} within {} (DEADLINE_EXCEEDED): is the server overloaded? \
+             Raise --timeout to wait longer",
+            humantime::format_duration(timeout)
+        ),
+    )
+}
+
+pub fn status_failure(target: &Targets, method: Method, status: &Status) -> CallFailed {
+    let code = crate::exit::code_name(status.code());
+    let method = method.name();
+    let message = match status.message() {
+        "" => format!("{method} on {target} failed with {code}"),
+        detail => format!("{method} on {target} failed with {code}: {detail}"),
+    };
+    CallFailed::new(status.code(), message)
+}
