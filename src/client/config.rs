@@ -34,15 +34,7 @@ pub struct Config {
 impl Config {
     /// `matches` tells a NAME given as `--name` from one given as the argument.
     pub fn from_args(args: HelloArgs, matches: &ArgMatches) -> Result<Config> {
-        let given_as_flag = matches
-            .subcommand_matches("hello")
-            .and_then(|hello| hello.value_source("name_flag"))
-            == Some(ValueSource::CommandLine);
-        if args.name.is_some() && given_as_flag {
-            return Err(conflict(
-                "NAME is given twice, as an argument and as --name: give one",
-            ));
-        }
+        check_name_given_once(&args, matches)?;
         let mut headers = Headers::parse(&args.headers, |name| std::env::var(name).ok()).map_err(
             |err| match err {
                 HeaderError::Usage(message) => {
@@ -81,11 +73,8 @@ impl Config {
                 concurrency: args.concurrency.get(),
                 quiet: args.quiet,
             },
+            method: method(&args),
             targets: Targets(targets),
-            name: args
-                .name
-                .or(args.name_flag)
-                .unwrap_or_else(|| "world".into()),
             timeout: args.timeout,
             output: args.output,
             patience: Patience {
@@ -95,29 +84,54 @@ impl Config {
                 retry_backoff: args.retry_backoff,
                 verbose: args.verbose,
             },
-            method: match (args.stream, args.bidi) {
-                (_, true) => Method::Bidi,
-                (true, false) => Method::ServerStream,
-                (false, false) => Method::Unary,
-            },
-            transport: TransportOptions {
-                tls_everywhere,
-                tls: TlsOptions {
-                    ca_cert: args.ca_cert,
-                    cert: args.cert,
-                    key: args.key,
-                    insecure_skip_verify: args.insecure_skip_verify,
-                },
-                server_name: args.server_name,
-                keepalive_interval: args.keepalive_interval,
-                keepalive_timeout: args.keepalive_timeout,
-            },
             messages: Messages {
                 compress: args.compress,
                 max_recv: args.max_recv_msg_size,
                 max_send: args.max_send_msg_size,
             },
+            transport: transport_options(&args, tls_everywhere),
+            name: args
+                .name
+                .or(args.name_flag)
+                .unwrap_or_else(|| "world".into()),
         })
+    }
+}
+
+fn method(args: &HelloArgs) -> Method {
+    match (args.stream, args.bidi) {
+        (_, true) => Method::Bidi,
+        (true, false) => Method::ServerStream,
+        (false, false) => Method::Unary,
+    }
+}
+
+/// NAME is the argument or `--name` (or `GREETER_NAME`), not both on the command line.
+fn check_name_given_once(args: &HelloArgs, matches: &ArgMatches) -> Result<()> {
+    let given_as_flag = matches
+        .subcommand_matches("hello")
+        .and_then(|hello| hello.value_source("name_flag"))
+        == Some(ValueSource::CommandLine);
+    if args.name.is_some() && given_as_flag {
+        return Err(conflict(
+            "NAME is given twice, as an argument and as --name: give one",
+        ));
+    }
+    Ok(())
+}
+
+fn transport_options(args: &HelloArgs, tls_everywhere: bool) -> TransportOptions {
+    TransportOptions {
+        tls_everywhere,
+        tls: TlsOptions {
+            ca_cert: args.ca_cert.clone(),
+            cert: args.cert.clone(),
+            key: args.key.clone(),
+            insecure_skip_verify: args.insecure_skip_verify,
+        },
+        server_name: args.server_name.clone(),
+        keepalive_interval: args.keepalive_interval,
+        keepalive_timeout: args.keepalive_timeout,
     }
 }
 

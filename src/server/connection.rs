@@ -50,6 +50,19 @@ impl Lifecycle {
             .auto_date_header(false);
         builder
     }
+
+    /// Calls in flight are only counted when something needs to know.
+    fn activity(&self) -> Option<Arc<Activity>> {
+        let tracked = self.max_idle.is_some() || self.max_age.is_some();
+        tracked.then(|| Arc::new(Activity::default()))
+    }
+
+    /// The age, jittered by ±10 %, as grpc-go does, so connections opened together (after a
+    /// deploy) do not all come back together.
+    fn jittered_max_age(&self) -> Option<Duration> {
+        self.max_age
+            .map(|age| age.mul_f64(0.9 + 0.2 * fastrand::f64()))
+    }
 }
 
 /// Serves `io` with `service` until the client leaves, the connection's time is up, or the
@@ -68,9 +81,7 @@ pub async fn serve<IO, S, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    // Calls in flight are only counted when something needs to know.
-    let tracked = lifecycle.max_idle.is_some() || lifecycle.max_age.is_some();
-    let activity = tracked.then(|| Arc::new(Activity::default()));
+    let activity = lifecycle.activity();
     let service = Tracked {
         inner: service,
         activity: activity.clone(),
@@ -81,12 +92,7 @@ pub async fn serve<IO, S, B>(
             .http2(streams.executor())
             .serve_connection(TokioIo::new(io), TowerToHyperService::new(service))
     );
-    // Jittered by ±10 %, as grpc-go does, so connections opened together (after a deploy)
-    // do not all come back together.
-    let max_age = lifecycle
-        .max_age
-        .map(|age| age.mul_f64(0.9 + 0.2 * fastrand::f64()));
-    let mut aged = pin!(sleep_for(max_age));
+    let mut aged = pin!(sleep_for(lifecycle.jittered_max_age()));
     let mut idle = pin!(idle_for(lifecycle.max_idle, activity.clone()));
     // hyper's GOAWAY waits for the client to answer a PING before closing: a client that
     // never answers (gone, or not reading) would keep the connection for good.

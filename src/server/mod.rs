@@ -6,19 +6,20 @@ mod config;
 mod conformance;
 mod connection;
 mod content_type;
-mod counted;
 mod executor;
 mod greeter;
 mod health;
 mod listener;
+mod metered_io;
 mod metrics;
 mod observe;
+mod opening;
 mod preface;
 mod routes;
 mod services;
 mod shutdown;
 mod tls;
-pub mod workers;
+mod workers;
 
 pub use config::Config;
 

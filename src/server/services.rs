@@ -1,25 +1,20 @@
-//! What every worker serves on its connections: the Greeter (behind the token check, when
-//! there is one), health and reflection, with the message limits and compression, and the
-//! layers around them all (access log and metrics, deadlines and status fixes).
+//! The services every worker serves: the Greeter (behind the token check, when there is one),
+//! health and reflection, with the message limits and compression; `opening` serves them on
+//! each connection.
 
 use color_eyre::eyre::{Result, WrapErr};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tonic::codec::CompressionEncoding;
 use tonic::service::interceptor::InterceptedService;
-use tower::ServiceBuilder;
 
 use super::auth::BearerAuth;
-use super::conformance::ConformanceLayer;
-use super::connection::{self, Lifecycle};
+use super::connection::Lifecycle;
 use super::greeter::Greeter;
 use super::health::HealthService;
 use super::metrics::WorkerMetrics;
-use super::observe::ObserveLayer;
-use super::preface;
+use super::opening::WorkerServices;
 use super::routes::{GreeterRoute, GrpcRoutes};
-use super::tls;
 use crate::proto;
 use crate::proto::greeter_server::GreeterServer;
 use crate::proto::health::health_server::HealthServer;
@@ -108,64 +103,5 @@ impl Services {
             lifecycle: self.lifecycle,
             tls: self.tls.clone(),
         })
-    }
-}
-
-/// One worker's copy of the services, cloned into each connection's task.
-#[derive(Clone)]
-pub struct WorkerServices {
-    routes: GrpcRoutes,
-    metrics: Option<WorkerMetrics>,
-    lifecycle: Lifecycle,
-    tls: Option<TlsAcceptor>,
-}
-
-impl WorkerServices {
-    /// Serves one accepted connection to its end: the TLS handshake if the server speaks TLS,
-    /// then HTTP/2 until the client leaves, the connection's time is up, or shutdown.
-    pub async fn serve_connection<IO>(
-        self,
-        io: IO,
-        peer: String,
-        mut shutdown: watch::Receiver<bool>,
-    ) where
-        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        // A drain does not wait for handshakes or first bytes: those clients have no call in
-        // flight yet.
-        let Some(acceptor) = self.tls.clone() else {
-            let opened = tokio::select! {
-                opened = preface::sniff(io, &peer) => opened,
-                _ = shutdown.wait_for(|&stop| stop) => None,
-            };
-            if let Some(io) = opened {
-                self.serve_http2(io, peer, shutdown).await;
-            }
-            return;
-        };
-        let opened = tokio::select! {
-            opened = async {
-                let stream = tls::handshake(&acceptor, io, &peer).await?;
-                preface::sniff(stream, &peer).await
-            } => opened,
-            _ = shutdown.wait_for(|&stop| stop) => None,
-        };
-        if let Some(stream) = opened {
-            self.serve_http2(stream, peer, shutdown).await;
-        }
-    }
-
-    async fn serve_http2<IO>(self, io: IO, peer: String, shutdown: watch::Receiver<bool>)
-    where
-        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let service = ServiceBuilder::new()
-            .layer(ObserveLayer {
-                metrics: self.metrics,
-                peer: peer.into(),
-            })
-            .layer(ConformanceLayer)
-            .service(self.routes);
-        connection::serve(io, service, self.lifecycle, shutdown).await;
     }
 }

@@ -15,7 +15,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 
-use super::counted::Counted;
+use super::metered_io::Metered;
 use super::metrics::WorkerMetrics;
 use super::services::Services;
 
@@ -196,7 +196,7 @@ pub async fn serve_connections<C: Adopt>(
     let take_on = |conn: C| {
         let peer = conn.peer();
         let io = match conn.adopt() {
-            Ok(io) => Counted::new(io, metrics.clone()),
+            Ok(io) => Metered::new(io, metrics.clone()),
             Err(err) => {
                 tracing::warn!("could not take over the connection from {peer}: {err}");
                 return;

@@ -10,13 +10,13 @@ use super::metrics::WorkerMetrics;
 
 pin_project_lite::pin_project! {
     /// `io`, counted as open from its creation until it is dropped (when there are metrics).
-    pub struct Counted<IO> {
+    pub struct Metered<IO> {
         #[pin]
         io: IO,
         metrics: Option<WorkerMetrics>,
     }
 
-    impl<IO> PinnedDrop for Counted<IO> {
+    impl<IO> PinnedDrop for Metered<IO> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(metrics) = &this.metrics {
                 metrics.connection_closed();
@@ -25,16 +25,16 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<IO> Counted<IO> {
+impl<IO> Metered<IO> {
     pub fn new(io: IO, metrics: Option<WorkerMetrics>) -> Self {
         if let Some(metrics) = &metrics {
             metrics.connection_opened();
         }
-        Counted { io, metrics }
+        Metered { io, metrics }
     }
 }
 
-impl<IO: AsyncRead> AsyncRead for Counted<IO> {
+impl<IO: AsyncRead> AsyncRead for Metered<IO> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -44,7 +44,7 @@ impl<IO: AsyncRead> AsyncRead for Counted<IO> {
     }
 }
 
-impl<IO: AsyncWrite> AsyncWrite for Counted<IO> {
+impl<IO: AsyncWrite> AsyncWrite for Metered<IO> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

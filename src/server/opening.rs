@@ -1,0 +1,74 @@
+//! A new connection's opening, from accept to HTTP/2: the TLS handshake when the server
+//! speaks TLS, the first bytes (HTTP/2's preface, or an HTTP/1 request answered and closed),
+//! then the connection's HTTP/2 life with the layers around every call.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceBuilder;
+
+use super::conformance::ConformanceLayer;
+use super::connection::{self, Lifecycle};
+use super::metrics::WorkerMetrics;
+use super::observe::ObserveLayer;
+use super::routes::GrpcRoutes;
+use super::{preface, tls};
+
+/// One worker's copy of the services, cloned into each connection's task.
+#[derive(Clone)]
+pub struct WorkerServices {
+    pub(super) routes: GrpcRoutes,
+    pub(super) metrics: Option<WorkerMetrics>,
+    pub(super) lifecycle: Lifecycle,
+    pub(super) tls: Option<TlsAcceptor>,
+}
+
+impl WorkerServices {
+    /// Serves one accepted connection to its end: the TLS handshake if the server speaks TLS,
+    /// then HTTP/2 until the client leaves, the connection's time is up, or shutdown.
+    pub async fn serve_connection<IO>(
+        self,
+        io: IO,
+        peer: String,
+        mut shutdown: watch::Receiver<bool>,
+    ) where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        // A drain does not wait for handshakes or first bytes: those clients have no call in
+        // flight yet.
+        let Some(acceptor) = self.tls.clone() else {
+            let opened = tokio::select! {
+                opened = preface::sniff(io, &peer) => opened,
+                _ = shutdown.wait_for(|&stop| stop) => None,
+            };
+            if let Some(io) = opened {
+                self.serve_http2(io, peer, shutdown).await;
+            }
+            return;
+        };
+        let opened = tokio::select! {
+            opened = async {
+                let stream = tls::handshake(&acceptor, io, &peer).await?;
+                preface::sniff(stream, &peer).await
+            } => opened,
+            _ = shutdown.wait_for(|&stop| stop) => None,
+        };
+        if let Some(stream) = opened {
+            self.serve_http2(stream, peer, shutdown).await;
+        }
+    }
+
+    async fn serve_http2<IO>(self, io: IO, peer: String, shutdown: watch::Receiver<bool>)
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let service = ServiceBuilder::new()
+            .layer(ObserveLayer {
+                metrics: self.metrics,
+                peer: peer.into(),
+            })
+            .layer(ConformanceLayer)
+            .service(self.routes);
+        connection::serve(io, service, self.lifecycle, shutdown).await;
+    }
+}
