@@ -6,9 +6,13 @@
 //!
 //! Each failure names the Markdown file, the line and the target.
 
+mod markdown;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use markdown::links;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -155,127 +159,6 @@ fn the_readme_layout_lists_every_file_under_src() {
     assert_no_problems("the README's Layout block", &problems);
 }
 
-/// A Markdown link's target and the line it is on.
-#[derive(Debug, PartialEq, Eq)]
-struct Link {
-    line: usize,
-    target: String,
-}
-
-/// The targets of the inline links (`[text](target)`, `![alt](target)`) and reference
-/// definitions (`[label]: target`) of `text`, outside code blocks and code spans.
-fn links(text: &str) -> Vec<Link> {
-    let prose = blank_code(text);
-    let line_of = |at: usize| prose[..at].matches('\n').count() + 1;
-    let mut links = Vec::new();
-    let mut from = 0;
-    while let Some(found) = prose[from..].find("](") {
-        let start = from + found + 2;
-        let rest = &prose[start..];
-        let end = rest.find([')', '\n']).unwrap_or(rest.len());
-        let inner = rest[..end].trim();
-        // `(<target> "title")`: the target is the first word, angle brackets off.
-        let target = inner.split_whitespace().next().unwrap_or_default();
-        let target = target.trim_start_matches('<').trim_end_matches('>');
-        links.push(Link {
-            line: line_of(start),
-            target: target.to_owned(),
-        });
-        from = start + end;
-    }
-    for (number, line) in prose.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if let Some(rest) = trimmed.strip_prefix('[')
-            && let Some((label, target)) = rest.split_once("]:")
-            && !label.is_empty()
-            && !label.contains(']')
-            && let Some(target) = target.split_whitespace().next()
-        {
-            links.push(Link {
-                line: number + 1,
-                target: target
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_owned(),
-            });
-        }
-    }
-    links
-}
-
-/// `text` with fenced code blocks and code spans blanked out (newlines kept, so line numbers
-/// stay right).
-fn blank_code(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut fence: Option<(char, usize)> = None;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let marker = trimmed.chars().next().filter(|c| *c == '`' || *c == '~');
-        let run = marker.map_or(0, |c| trimmed.chars().take_while(|x| *x == c).count());
-        match (fence, marker) {
-            (None, Some(c)) if run >= 3 => {
-                fence = Some((c, run));
-                out.push('\n');
-            }
-            (Some((c, open)), Some(m))
-                if m == c && run >= open && trimmed[run..].trim().is_empty() =>
-            {
-                fence = None;
-                out.push('\n');
-            }
-            (Some(_), _) => out.push_str(if line.ends_with('\n') { "\n" } else { "" }),
-            (None, _) => out.push_str(line),
-        }
-    }
-    blank_code_spans(&out)
-}
-
-/// Blanks every code span: a run of n backticks up to the next run of exactly n. A run with
-/// no closing run is literal text.
-fn blank_code_spans(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = bytes.to_vec();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'`' {
-            i += 1;
-            continue;
-        }
-        let open = run_of_backticks(bytes, i);
-        let mut j = i + open;
-        let mut close = None;
-        while j < bytes.len() {
-            if bytes[j] == b'`' {
-                let run = run_of_backticks(bytes, j);
-                if run == open {
-                    close = Some(j);
-                    break;
-                }
-                j += run;
-            } else {
-                j += 1;
-            }
-        }
-        match close {
-            Some(close) => {
-                for byte in &mut out[i..close + open] {
-                    if *byte != b'\n' {
-                        *byte = b' ';
-                    }
-                }
-                i = close + open;
-            }
-            None => i += open,
-        }
-    }
-    // Whole spans, bounded by ASCII backticks, became ASCII spaces: still UTF-8.
-    String::from_utf8(out).expect("blanking keeps UTF-8")
-}
-
-fn run_of_backticks(bytes: &[u8], at: usize) -> usize {
-    bytes[at..].iter().take_while(|b| **b == b'`').count()
-}
-
 /// `path` with `.` and `..` resolved, or `None` if it climbs out of the repository.
 fn normalize(path: &Path) -> Option<PathBuf> {
     let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
@@ -362,6 +245,36 @@ mod parser {
         let text = "`a\nb [x](in.md)` then [y](out.md) and a lone ` [z](z.md)";
         let targets: Vec<String> = links(text).into_iter().map(|l| l.target).collect();
         assert_eq!(targets, ["out.md", "z.md"]);
+    }
+
+    #[test]
+    fn blocks_know_their_info_indentation_and_the_comment_above() {
+        let text = "text\n<!-- excerpt: a.rs -->\n\n```rust\nfn a() {}\n```\n\
+                    1. step\n\n   ```console\n   $ greeter hello\n     indented\n   ```\n";
+        let found = markdown::blocks(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].info, "rust");
+        assert_eq!(found[0].line, 4);
+        assert_eq!(found[0].lines, ["fn a() {}"]);
+        assert_eq!(found[0].comment.as_deref(), Some("excerpt: a.rs"));
+        assert_eq!(found[1].info, "console");
+        assert_eq!(found[1].lines, ["$ greeter hello", "  indented"]);
+        assert_eq!(found[1].comment, None);
+    }
+
+    #[test]
+    fn code_spans_and_comments_outside_blocks() {
+        let text = "a `src/x.rs` and ``b `c` d``\n<!-- symbol: f.rs g -->\n```\n`not`\n\
+                    <!-- nor -->\n```\n";
+        let spans: Vec<(usize, String)> = markdown::code_spans(text)
+            .into_iter()
+            .map(|s| (s.line, s.code))
+            .collect();
+        assert_eq!(
+            spans,
+            [(1, "src/x.rs".to_owned()), (1, "b `c` d".to_owned())]
+        );
+        assert_eq!(markdown::comments(text), [(2, "symbol: f.rs g".to_owned())]);
     }
 
     #[test]
