@@ -11,7 +11,7 @@ use tokio_stream::wrappers::LinesStream;
 use tonic::transport::Channel;
 use tonic::{Request, Status, Streaming};
 
-use super::Config;
+use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
 use super::headers::Headers;
 use super::output;

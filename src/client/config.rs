@@ -7,7 +7,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 use color_eyre::eyre::Result;
 
-use super::Method;
+use super::call::Method;
 use super::grpc_client::Messages;
 use super::headers::{HeaderError, Headers};
 use super::patience::Patience;

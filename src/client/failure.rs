@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tonic::{Code, Status};
 
-use super::Method;
+use super::call::Method;
 use super::diagnosis::Troubles;
 use super::grpc_client::{self, Messages};
 use crate::address::Targets;

@@ -88,14 +88,14 @@ async fn connect_once(
     transport: &Transport,
     limit: Option<Duration>,
 ) -> Result<Channel, CallFailed> {
-    let mut failure = None;
+    let mut failure = CallFailed::new(Code::Unavailable, "no --addr to connect to".to_owned());
     for target in &targets.0 {
         match connect_one(target, transport, limit).await {
             Ok(channel) => return Ok(channel),
-            Err(error) => failure = Some(error),
+            Err(error) => failure = error,
         }
     }
-    Err(failure.expect("there is at least one --addr"))
+    Err(failure)
 }
 
 async fn connect_one(

@@ -14,10 +14,11 @@ use tokio::time::Instant;
 use tonic::Code;
 
 use super::call::{Method, say_hello};
+use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
+use super::output;
 use super::replicas::Replicas;
 use super::retry::{Backoff, LastTry, MAX_RETRY_BACKOFF, Retries, shown};
-use super::{Config, output};
 use crate::exit::{CallFailed, code_name};
 use crate::proto::{HelloReply, HelloRequest};
 
