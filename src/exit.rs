@@ -74,16 +74,38 @@ mod tests {
         assert_eq!(exit(Code::Unauthenticated), ExitCode::from(80));
     }
 
+    /// Every status code of the gRPC spec (doc/statuscodes.md), its number and its name.
+    const SPEC: [(i32, &str); 17] = [
+        (0, "OK"),
+        (1, "CANCELLED"),
+        (2, "UNKNOWN"),
+        (3, "INVALID_ARGUMENT"),
+        (4, "DEADLINE_EXCEEDED"),
+        (5, "NOT_FOUND"),
+        (6, "ALREADY_EXISTS"),
+        (7, "PERMISSION_DENIED"),
+        (8, "RESOURCE_EXHAUSTED"),
+        (9, "FAILED_PRECONDITION"),
+        (10, "ABORTED"),
+        (11, "OUT_OF_RANGE"),
+        (12, "UNIMPLEMENTED"),
+        (13, "INTERNAL"),
+        (14, "UNAVAILABLE"),
+        (15, "DATA_LOSS"),
+        (16, "UNAUTHENTICATED"),
+    ];
+
     #[test]
     fn code_names_follow_the_spec() {
-        for number in 0..=16 {
-            let name = code_name(Code::from_i32(number));
-            assert!(
-                name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
-                "{name}"
-            );
+        for (number, name) in SPEC {
+            let code = Code::from_i32(number);
+            assert_eq!(code as i32, number, "tonic's code for {number} ({name})");
+            assert_eq!(code_name(code), name, "the name of code {number}");
         }
-        assert_eq!(code_name(Code::DeadlineExceeded), "DEADLINE_EXCEEDED");
-        assert_eq!(code_name(Code::Unavailable), "UNAVAILABLE");
+        // The exit code a user looks up is 64 + the number the name stands for.
+        for (number, name) in SPEC {
+            let exit = CallFailed::new(Code::from_i32(number), "").exit_code();
+            assert_eq!(exit, ExitCode::from(64 + number as u8), "{name}");
+        }
     }
 }
