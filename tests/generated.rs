@@ -1,5 +1,5 @@
 //! The committed shell completions and man pages are exactly what build.rs generates from
-//! `src/cli.rs`. When a flag changes, refresh them with:
+//! `src/cli/`. When a flag changes, refresh them with:
 //!
 //!     GREETER_BLESS=1 cargo test --test generated
 
@@ -20,7 +20,7 @@ fn man_pages_are_fresh() {
 }
 
 /// Compares `<repo>/<dir>` with `$OUT_DIR/<dir>` file by file, byte for byte, or rewrites the
-/// committed copy when `GREETER_BLESS` is set.
+/// committed copy when `GREETER_BLESS=1`.
 fn check(dir: &str) {
     let generated_dir = Path::new(env!("OUT_DIR")).join(dir);
     let committed_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
@@ -31,7 +31,7 @@ fn check(dir: &str) {
         generated_dir.display()
     );
 
-    if std::env::var_os("GREETER_BLESS").is_some() {
+    if blessing() {
         let _ = fs::remove_dir_all(&committed_dir);
         fs::create_dir_all(&committed_dir).unwrap();
         for (name, bytes) in &generated {
@@ -48,7 +48,7 @@ fn check(dir: &str) {
         .collect();
     assert!(
         stale.is_empty(),
-        "{dir}/ is stale ({} differ from what src/cli.rs generates): run `{REFRESH}` and commit \
+        "{dir}/ is stale ({} differ from what src/cli/ generates): run `{REFRESH}` and commit \
          the result",
         stale
             .iter()
@@ -56,6 +56,21 @@ fn check(dir: &str) {
             .collect::<Vec<_>>()
             .join(", ")
     );
+}
+
+/// Whether to rewrite the committed files: `GREETER_BLESS=1` only. Unset or empty checks them;
+/// any other value (`0`, `false`, `yes`) fails, as a `0` that rewrote the files and passed
+/// would hide exactly the staleness it was meant to check.
+fn blessing() -> bool {
+    match std::env::var_os("GREETER_BLESS") {
+        None => false,
+        Some(value) if value.is_empty() => false,
+        Some(value) if value == "1" => true,
+        Some(value) => panic!(
+            "GREETER_BLESS={value:?} is neither unset nor 1: use GREETER_BLESS=1 to rewrite the \
+             committed files (`{REFRESH}`), or unset it to check them"
+        ),
+    }
 }
 
 fn read_dir(dir: &PathBuf) -> BTreeMap<String, Vec<u8>> {
