@@ -489,7 +489,7 @@ impl Session {
             // Its own process group, so that all it started can be killed together.
             .process_group(0);
         for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("GREETER_") {
+            if common::not_inherited(&name) {
                 sh.env_remove(name);
             }
         }

@@ -23,7 +23,29 @@ pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");
 /// The longest any single step of a test may take before the test fails instead of hanging.
 pub const BOUND: Duration = Duration::from_secs(20);
 
-/// A `greeter` command with no `GREETER_*` variable inherited from whoever runs the tests.
+/// The variables besides `GREETER_*` that change what `greeter` does or prints, and so must not
+/// leak in from whoever runs the tests: `RUST_LOG` (the server's log level when --log-level is
+/// not given: a CI with `RUST_LOG=warn` would silence the logs the tests read), `SSL_CERT_FILE`
+/// and `SSL_CERT_DIR` (the system CAs `hello --tls` trusts, read by rustls-native-certs), and
+/// `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` (clap's colours: `CLICOLOR_FORCE=1` puts escape
+/// codes into the usage errors the tests match even when stderr is a pipe).
+pub const AMBIENT: &[&str] = &[
+    "RUST_LOG",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NO_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+];
+
+/// Whether `name` is a variable a test's `greeter` must not inherit: `GREETER_*` or [`AMBIENT`].
+pub fn not_inherited(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with("GREETER_") || AMBIENT.contains(&name.as_ref())
+}
+
+/// A `greeter` command with no `GREETER_*` or [`AMBIENT`] variable inherited from whoever runs
+/// the tests; a test sets the ones it means.
 pub fn greeter<I, S>(args: I) -> Command
 where
     I: IntoIterator<Item = S>,
@@ -32,7 +54,7 @@ where
     let mut command = Command::new(GREETER);
     command.args(args);
     for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("GREETER_") {
+        if not_inherited(&name) {
             command.env_remove(name);
         }
     }
