@@ -138,7 +138,7 @@ impl Cell {
 /// One cell: `client` calls `server` over `transport` and prints exactly the greeting.
 fn cell(server: Side, client: Side, transport: Transport) {
     if transport == Transport::TcpIpv6 && !has_ipv6_loopback() {
-        eprintln!("skipped: this host has no IPv6 loopback");
+        common::skip("this host has no IPv6 loopback");
         return;
     }
     let cell = Cell::new(transport);

@@ -109,7 +109,7 @@ fn a_host_name_with_several_addresses_is_several_replicas() {
         })
         .unwrap_or(false);
     if !has_ipv6_loopback() || !resolves_both {
-        eprintln!("skipped: localhost does not resolve to both 127.0.0.1 and ::1 here");
+        common::skip("localhost does not resolve to both 127.0.0.1 and ::1 here");
         return;
     }
     let v4 = logged_server();
@@ -119,7 +119,7 @@ fn a_host_name_with_several_addresses_is_several_replicas() {
         command.env_remove("GREETER_ADDR");
         command
     }) else {
-        eprintln!("skipped: port {port} is taken on ::1");
+        common::skip(&format!("port {port} is taken on ::1"));
         return;
     };
     let out = hello(&["--addr", &format!("localhost:{port}"), "-n", "30", "-q"]);

@@ -24,7 +24,7 @@ fn all_interfaces_means_ipv6_and_ipv4() {
     let out = hello(&["--addr", &format!("127.0.0.1:{port}"), "v4"]);
     assert_eq!(out.stdout, "Hello v4\n", "{out:?}");
     if !has_ipv6_loopback() {
-        eprintln!("skipped the IPv6 half: this host has no IPv6 loopback");
+        common::skip("the IPv6 half: this host has no IPv6 loopback");
         assert_eq!(server.addr, format!("0.0.0.0:{port}"));
         return;
     }
@@ -36,7 +36,7 @@ fn all_interfaces_means_ipv6_and_ipv4() {
 #[test]
 fn an_ipv6_address_serves_ipv6() {
     if !has_ipv6_loopback() {
-        eprintln!("skipped: this host has no IPv6 loopback");
+        common::skip("this host has no IPv6 loopback");
         return;
     }
     let server = Server::start_with(&["--addr", "[::1]:0"], &[]);
@@ -91,13 +91,13 @@ fn a_privileged_port_without_privileges_fails_with_status_1() {
         .ok()
         .and_then(|text| text.trim().parse::<u16>().ok());
     let Some(port) = start.filter(|&start| start > 1).map(|start| start - 1) else {
-        eprintln!("skipped: every port is unprivileged on this host");
+        common::skip("every port is unprivileged on this host");
         return;
     };
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
     if root && !std::path::Path::new("/usr/bin/setpriv").exists() {
-        eprintln!("skipped: setpriv (util-linux) is not installed to drop root");
+        common::skip("setpriv (util-linux) is not installed to drop root");
         return;
     }
     let unprivileged = || {
@@ -121,10 +121,10 @@ fn a_privileged_port_without_privileges_fails_with_status_1() {
     let mut version = unprivileged();
     version.arg("--version");
     if run(version).code != Some(0) {
-        eprintln!(
-            "skipped: the unprivileged user cannot run {}",
+        common::skip(&format!(
+            "the unprivileged user cannot run {}",
             common::GREETER
-        );
+        ));
         return;
     }
     let mut command = unprivileged();
