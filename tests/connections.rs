@@ -127,8 +127,11 @@ mod age {
 
     #[test]
     fn the_grace_needs_an_age() {
+        // A port of its own: were the check lost, the server would start there, not on :50051.
         let out = common::run(common::greeter([
             "serve",
+            "--addr",
+            "127.0.0.1:0",
             "--max-connection-age-grace",
             "1s",
         ]));

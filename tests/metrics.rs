@@ -245,10 +245,22 @@ fn no_metrics_endpoint_unless_asked() {
 
 #[test]
 fn metrics_need_a_tcp_address() {
-    let out = run(greeter(["serve", "--metrics-addr", "unix:/tmp/m.sock"]));
+    let out = run(greeter([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--metrics-addr",
+        "unix:/tmp/m.sock",
+    ]));
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("--metrics-addr"), "{}", out.stderr);
-    let out = run(greeter(["serve", "--metrics-addr", "nope"]));
+    let out = run(greeter([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--metrics-addr",
+        "nope",
+    ]));
     assert_eq!(out.code, Some(2), "{out:?}");
 }
 

@@ -83,12 +83,15 @@ fn failures_are_counted_by_status_and_decide_the_exit_code() {
 
 #[test]
 fn repeated_calls_are_for_say_hello_only() {
+    // An address nothing answers: were a check lost, the call would fail there, not on :50051.
+    let (_bound, addr) = common::refusing_addr();
+    let usage = |args: &[&str]| hello(&[&["--addr", &addr][..], args].concat());
     for args in [["-n", "2", "--stream"], ["-n", "2", "--bidi"]] {
-        let out = hello(&args);
+        let out = usage(&args);
         assert_eq!(out.code, Some(2), "{args:?}: {out:?}");
     }
-    let out = hello(&["-n", "0"]);
+    let out = usage(&["-n", "0"]);
     assert_eq!(out.code, Some(2), "{out:?}");
-    let out = hello(&["-n", "2", "--duration", "1s"]);
+    let out = usage(&["-n", "2", "--duration", "1s"]);
     assert_eq!(out.code, Some(2), "{out:?}");
 }

@@ -201,7 +201,13 @@ fn serves_with_any_number_of_workers() {
             assert_eq!(out.stdout, format!("Hello call{call}\n"), "{out:?}");
         }
     }
-    let out = run(greeter(["serve", "--workers", "0"]));
+    let out = run(greeter([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--workers",
+        "0",
+    ]));
     assert_eq!(out.code, Some(2), "{out:?}");
 }
 

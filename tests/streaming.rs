@@ -169,9 +169,11 @@ fn bidi_waits_on_stdin_only_until_the_deadline() {
 
 #[test]
 fn stream_and_bidi_exclude_each_other_and_bidi_takes_no_name() {
-    let out = hello(&["--stream", "--bidi"]);
+    // An address nothing answers: were a check lost, the call would fail there, not on :50051.
+    let (_bound, addr) = common::refusing_addr();
+    let out = hello(&["--addr", &addr, "--stream", "--bidi"]);
     assert_eq!(out.code, Some(2), "{out:?}");
-    let out = hello(&["--bidi", "name"]);
+    let out = hello(&["--addr", &addr, "--bidi", "name"]);
     assert_eq!(out.code, Some(2), "{out:?}");
 }
 
