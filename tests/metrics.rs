@@ -243,7 +243,10 @@ fn log_after_one_call(args: &[&str]) -> String {
     let out = server.hello(&["first"]);
     assert_eq!(out.stdout, "Hello first\n", "{out:?}");
     let log = server.stderr_when(|log| log.contains("greeter::access"));
-    assert!(log.contains("greeter::access"), "no access log line in: {log}");
+    assert!(
+        log.contains("greeter::access"),
+        "no access log line in: {log}"
+    );
     log
 }
 

@@ -64,7 +64,12 @@ fn stdout_holds_the_readiness_line_only() {
     let mut server = server;
     server.signal(libc::SIGTERM);
     let status = server.wait_exit(BOUND);
-    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", server.stderr());
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        server.stderr()
+    );
     // wait_exit joined the stdout reader: this is everything the server printed.
     assert_eq!(server.stdout(), format!("listening on {}\n", server.addr));
 }
