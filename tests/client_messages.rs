@@ -1,10 +1,11 @@
 //! `greeter hello` message options against the official Python grpcio server: request
-//! compression (--compress), the size limits (--max-recv-msg-size, --max-send-msg-size) and
-//! HTTP/2 keepalive.
+//! compression (--compress) and the size limits (--max-recv-msg-size, --max-send-msg-size);
+//! and HTTP/2 keepalive, against a `greeter serve` whose h2 logs the PINGs it receives.
 
 mod common;
 
 use common::peer::python_server;
+use common::{BOUND, Server};
 
 #[test]
 fn gzip_requests_are_really_compressed() {
@@ -72,19 +73,64 @@ fn a_request_over_max_send_msg_size_is_never_sent() {
     assert_eq!(log.matches("SayHello name=").count(), 1, "{log}");
 }
 
-#[test]
-fn calls_work_with_keepalive() {
-    let server = python_server(&[]);
-    let out = server.hello(&[
-        "--keepalive-interval",
-        "1s",
-        "--keepalive-timeout",
-        "2s",
-        "--count",
+/// The PINGs (not their acks) a `greeter serve` logging h2's frames at debug received while
+/// serving one `hello --stream ARGS` whose three replies come 300 ms apart.
+fn pings_received_during_a_stream(args: &[&str]) -> usize {
+    let mut server = Server::start_on_loopback(&[
+        "--log-level",
+        "info,h2=debug",
+        "--stream-count",
         "3",
+        "--stream-interval",
+        "300ms",
     ]);
+    let mut all = vec!["--stream", "--timeout", "10s"];
+    all.extend_from_slice(args);
+    let out = server.hello(&all);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.stdout, "Hello world\n".repeat(3));
-    let out = server.hello(&["--keepalive-interval", "0s"]);
+    // h2 logs each frame as it reads it; once the server has exited, its log is complete.
+    server.signal(libc::SIGTERM);
+    assert!(
+        server.wait_exit(BOUND).is_some(),
+        "still serving after {BOUND:?}"
+    );
+    let log = server.stderr();
+    assert!(
+        log.contains("h2::codec::framed_read: received frame="),
+        "h2 logged no frames: {log}"
+    );
+    log.matches("received frame=Ping { ack: false").count()
+}
+
+#[test]
+fn keepalive_pings_while_a_call_is_in_flight() {
+    // Pings every 100 ms over a call of some 600 ms: several; without keepalive: none.
+    let pinged = pings_received_during_a_stream(&[
+        "--keepalive-interval",
+        "100ms",
+        "--keepalive-timeout",
+        "1s",
+    ]);
+    assert!(
+        pinged >= 2,
+        "{pinged} PINGs over a 600 ms call 100 ms apart"
+    );
+    assert_eq!(
+        pings_received_during_a_stream(&[]),
+        0,
+        "PINGs without keepalive"
+    );
+}
+
+#[test]
+fn a_zero_keepalive_interval_is_refused() {
+    let out = common::hello(&["--addr", "127.0.0.1:1", "--keepalive-interval", "0s"]);
     assert_eq!(out.code, Some(2), "a zero interval is refused: {out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains("--keepalive-interval"),
+        "{}",
+        out.stderr
+    );
 }

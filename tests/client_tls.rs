@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::certs::Certs;
 use common::peer::python_server;
-use common::{Outcome, Server, greeter, hello, refusing_addr, run};
+use common::{BOUND, Outcome, Server, greeter, hello, refusing_addr, run};
 
 /// The Python greeter_server serving TLS with `cert`/`key` of `certs`, requiring client
 /// certificates signed by `client_ca` if given.
@@ -56,24 +56,51 @@ fn tls_flag_checks_an_ip_address_against_the_ip_san() {
     assert_greeted(&out);
 }
 
+/// `greeter hello --tls` against `server`, with the system roots taken from `ca_file` alone
+/// (rustls-native-certs reads SSL_CERT_FILE/SSL_CERT_DIR instead of the system's store), so the
+/// outcome does not depend on what the machine has installed.
+fn hello_with_system_roots(server: &Server, ca_file: &str) -> Outcome {
+    let mut command = greeter(["hello", "--addr", &server.loopback(), "--tls"]);
+    command
+        .env("SSL_CERT_FILE", ca_file)
+        .env_remove("SSL_CERT_DIR");
+    run(command)
+}
+
+#[test]
+fn without_ca_cert_the_system_roots_are_trusted() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let out = hello_with_system_roots(&server, &certs.path("ca.pem"));
+    assert_greeted(&out);
+    assert_eq!(out.stderr, "");
+}
+
 #[test]
 fn the_system_roots_do_not_trust_a_private_ca() {
     let certs = Certs::new();
     let server = tls_server(&certs, "server.pem", "server.key", None);
-    let out = server.hello(&["--tls"]);
-    // With no system CAs at all, the run stops before connecting and says so (exit 1).
-    if out.code == Some(1) {
-        assert!(
-            out.stderr.contains("no trusted CA certificates found"),
-            "{out:?}"
-        );
-        assert!(out.stderr.contains("--ca-cert"), "{out:?}");
-    } else {
-        assert_unavailable(
-            &out,
-            "not signed by a trusted CA: give its CA with --ca-cert",
-        );
-    }
+    let out = hello_with_system_roots(&server, &certs.path("other-ca.pem"));
+    assert_unavailable(
+        &out,
+        "not signed by a trusted CA: give its CA with --ca-cert",
+    );
+}
+
+#[test]
+fn no_system_roots_at_all_stop_the_run_before_connecting() {
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let empty = certs.write("empty.pem", "");
+    let out = hello_with_system_roots(&server, empty.to_str().unwrap());
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.contains(
+            "no trusted CA certificates found on this system: give the server's CA with --ca-cert"
+        ),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -292,30 +319,91 @@ fn replicas_speak_tls_too() {
     assert!(out.stderr.contains("calls 3, ok 3"), "{out:?}");
 }
 
-/// A loopback server that answers every connection with `answer` (and then closes it), the
-/// way a server of the other kind answers.
-fn answering_server(
-    answer: &'static [u8],
-    connections: usize,
-) -> (std::thread::JoinHandle<()>, String) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let thread = std::thread::spawn(move || {
-        // Later connections wait in the backlog, unanswered, until the test ends.
-        for stream in listener.incoming().take(connections) {
-            let Ok(mut stream) = stream else { return };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut first = [0u8; 24];
-            let _ = stream.read(&mut first);
-            let _ = stream.write_all(answer);
-            let _ = stream.flush();
-            std::thread::sleep(Duration::from_millis(100));
+/// A loopback server that answers each of its first `connections` connections with `answer`
+/// and closes its side, the way a server of the other kind answers; later connections wait in
+/// the backlog, unanswered, until it is dropped. Dropping it stops and joins its thread.
+struct AnsweringServer {
+    addr: String,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl AnsweringServer {
+    fn start(answer: &'static [u8], connections: usize) -> AnsweringServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + BOUND;
+            let mut answered = 0;
+            // A bounded poll for the next connection, until the test stops it.
+            while answered < connections && Instant::now() < deadline {
+                match stopped.try_recv() {
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                    _ => return answered,
+                }
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        answer_once(stream, answer);
+                        answered += 1;
+                    }
+                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(_) => return answered,
+                }
+            }
+            // The listener stays open (later connections unanswered) until the test is done.
+            let _ = stopped.recv_timeout(BOUND);
+            drop(listener);
+            answered
+        });
+        AnsweringServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
         }
-        std::thread::sleep(Duration::from_secs(10));
-        drop(listener);
-    });
-    (thread, addr)
+    }
+
+    /// Stops the server; how many connections it answered.
+    fn finish(mut self) -> usize {
+        self.stop.take();
+        self.thread
+            .take()
+            .unwrap()
+            .join()
+            .expect("answering server")
+    }
+}
+
+impl Drop for AnsweringServer {
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Reads the start of what the client sends, answers, closes our side (a FIN, after the
+/// answer), then reads until the client closes its side: the sign it has read all it
+/// wanted. Closing with the client's bytes unread would send a reset that could destroy the
+/// answer before the client reads it.
+fn answer_once(mut stream: std::net::TcpStream, answer: &[u8]) {
+    use std::io::{Read, Write};
+    stream.set_nonblocking(false).unwrap();
+    stream.set_read_timeout(Some(BOUND)).unwrap();
+    let mut first = [0u8; 24];
+    let _ = stream.read(&mut first);
+    let _ = stream.write_all(answer);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut rest = [0u8; 4096];
+    while let Ok(read) = stream.read(&mut rest) {
+        if read == 0 {
+            break;
+        }
+    }
 }
 
 #[test]
@@ -323,21 +411,25 @@ fn a_tls_alert_in_answer_to_plaintext_is_recognised_at_once() {
     // What rustls-based servers send for a plaintext preface: a fatal decode_error alert.
     // One connection only: the TLS probe after a silent close would get no answer, so the
     // message can only come from the sniffer reading the alert.
-    let (_thread, addr) = answering_server(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32], 1);
+    let server = AnsweringServer::start(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32], 1);
+    let addr = server.addr.clone();
     let out = hello(&["--addr", &addr, "--timeout", "10s"]);
     assert_unavailable(
         &out,
         &format!("the server at {addr} speaks TLS: use https://{addr} or --tls"),
     );
     assert!(out.elapsed < Duration::from_secs(5), "{out:?}");
+    assert_eq!(server.finish(), 1, "the connection was answered");
 }
 
 #[test]
 fn a_silent_plaintext_failure_only_mentions_tls() {
     // Closes at once, and answers a ClientHello the same way: not a TLS server.
-    let (_thread, addr) = answering_server(b"", 2);
+    let server = AnsweringServer::start(b"", 2);
+    let addr = server.addr.clone();
     let out = hello(&["--addr", &addr, "--timeout", "10s"]);
     assert_unavailable(&out, "a server that speaks only TLS can close like this");
     assert!(!out.stderr.contains("speaks TLS:"), "{out:?}");
     assert!(out.elapsed < Duration::from_secs(5), "{out:?}");
+    assert_eq!(server.finish(), 2, "the plaintext call and the TLS probe");
 }

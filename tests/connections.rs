@@ -224,13 +224,25 @@ mod keepalive {
 
     #[test]
     fn zero_turns_the_pings_off() {
-        let server = Server::start_on_loopback(&[
-            "--keepalive-interval",
-            "0s",
-            "--keepalive-timeout",
-            "100ms",
-        ]);
-        let (frames, closed) = silent_client(&server.loopback(), Duration::from_millis(800));
+        // What a silent client sees in 1.5 s: with pings every 100 ms (the control, which shows
+        // the window is long enough to see them, a timeout too long to close), and with 0s.
+        let window = Duration::from_millis(1500);
+        let watch = |interval: &str| {
+            let server = Server::start_on_loopback(&[
+                "--keepalive-interval",
+                interval,
+                "--keepalive-timeout",
+                "10s",
+            ]);
+            silent_client(&server.loopback(), window)
+        };
+        let (frames, closed) = watch("100ms");
+        assert!(!closed, "{frames:?}");
+        assert!(
+            frames.contains(&(PING, 0)),
+            "no PING even at 100ms: {frames:?}"
+        );
+        let (frames, closed) = watch("0s");
         assert!(!closed, "{frames:?}");
         assert!(!frames.contains(&(PING, 0)), "{frames:?}");
     }

@@ -233,14 +233,30 @@ fn other_paths_are_not_found() {
     assert_eq!(status, "HTTP/1.1 404 Not Found");
 }
 
+/// The log of a one-worker server started with `args` once it has served one call: "metrics
+/// on" is logged after the readiness line, as the server starts its work, and so before it
+/// serves any call; its access log line marks a point the metrics line would have passed.
+fn log_after_one_call(args: &[&str]) -> String {
+    let mut all = vec!["--addr", "127.0.0.1:0", "--workers", "1", "--access-log"];
+    all.extend_from_slice(args);
+    let server = Server::start_with(&all, &[]);
+    let out = server.hello(&["first"]);
+    assert_eq!(out.stdout, "Hello first\n", "{out:?}");
+    let log = server.stderr_when(|log| log.contains("greeter::access"));
+    assert!(
+        log.contains("greeter::access"),
+        "no access log line in: {log}"
+    );
+    log
+}
+
 #[test]
 fn no_metrics_endpoint_unless_asked() {
-    let server = Server::start();
-    assert!(
-        !server.stderr().contains("metrics on"),
-        "{}",
-        server.stderr()
-    );
+    // The control: asked, the metrics line is there by the time a call is logged.
+    let asked = log_after_one_call(&["--metrics-addr", "127.0.0.1:0"]);
+    assert!(asked.contains("metrics on http://127.0.0.1:"), "{asked}");
+    let unasked = log_after_one_call(&[]);
+    assert!(!unasked.contains("metrics on"), "{unasked}");
 }
 
 #[test]

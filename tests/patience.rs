@@ -144,13 +144,63 @@ fn retries_never_exceed_the_deadline() {
     );
 }
 
+/// A server that answers every SayHello UNAUTHENTICATED (it wants a token the client lacks),
+/// logging each call, so the attempts can be counted on both ends.
+fn refusing_server(dir: &tempfile::TempDir) -> Server {
+    let token = dir.path().join("token");
+    std::fs::write(&token, "patience-test-token").unwrap();
+    Server::start_with(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--auth-token-file",
+            token.to_str().unwrap(),
+            "--access-log",
+        ],
+        &[],
+    )
+}
+
+/// Waits, at most [`BOUND`], for `calls` access-log lines, then (the client has exited, so no
+/// attempt is still under way) asserts there are no more than that.
+fn assert_attempts(server: &Server, calls: usize) {
+    let log = server.stderr_when(|log| log.matches("greeter::access").count() >= calls);
+    assert_eq!(
+        log.matches("greeter::access").count(),
+        calls,
+        "attempts the server saw:\n{log}"
+    );
+}
+
 #[test]
 fn other_statuses_are_not_retried() {
-    let server = Server::start();
-    // A deadline is not UNAVAILABLE: it is reported at once, never retried.
-    let out = server.hello(&["--retries", "5", "--stream", "--timeout", "50ms", "-v"]);
-    assert_eq!(out.code, Some(68), "{out:?}");
+    // UNAUTHENTICATED is not UNAVAILABLE: reported after one attempt, never retried, by a
+    // single call and by repeated ones alike.
+    let dir = tempfile::tempdir().unwrap();
+    let server = refusing_server(&dir);
+    let out = server.hello(&["--retries", "3", "--retry-backoff", "10ms", "-v", "once"]);
+    assert_eq!(out.code, Some(80), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("UNAUTHENTICATED"), "{}", out.stderr);
     assert!(!out.stderr.contains("retry"), "{}", out.stderr);
+    assert_attempts(&server, 1);
+
+    let server = refusing_server(&dir);
+    let out = server.hello(&[
+        "--retries",
+        "3",
+        "--retry-backoff",
+        "10ms",
+        "-v",
+        "--count",
+        "3",
+        "thrice",
+    ]);
+    assert_eq!(out.code, Some(80), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("UNAUTHENTICATED"), "{}", out.stderr);
+    assert!(!out.stderr.contains("retry"), "{}", out.stderr);
+    assert_attempts(&server, 3);
 }
 
 #[test]

@@ -63,9 +63,15 @@ fn stdout_holds_the_readiness_line_only() {
     assert_eq!(server.hello(&["a"]).code, Some(0));
     let mut server = server;
     server.signal(libc::SIGTERM);
-    assert!(server.wait_exit(BOUND).is_some());
-    // The reader thread may still be finishing; what it has must be empty.
-    assert_eq!(server.stdout_after_readiness(), "");
+    let status = server.wait_exit(BOUND);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        server.stderr()
+    );
+    // wait_exit joined the stdout reader: this is everything the server printed.
+    assert_eq!(server.stdout(), format!("listening on {}\n", server.addr));
 }
 
 #[test]

@@ -148,7 +148,12 @@ pub struct Server {
     /// Ends when the server's stderr does; joined once it has exited, so `stderr()` then holds
     /// everything it wrote.
     stderr_reader: Option<thread::JoinHandle<()>>,
+    /// The readiness line as printed, without its newline.
+    readiness: String,
     stdout_rest: Arc<Mutex<String>>,
+    /// Ends when the server's stdout does; joined once it has exited, so
+    /// `stdout_after_readiness()` then holds everything it printed.
+    stdout_reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -184,7 +189,8 @@ impl Server {
             .spawn()
             .expect("spawn greeter serve");
         let (stderr, stderr_reader) = collect(child.stderr.take().expect("piped stderr"));
-        let (first_line, stdout_rest) = first_line(child.stdout.take().expect("piped stdout"));
+        let (first_line, stdout_rest, stdout_reader) =
+            first_line(child.stdout.take().expect("piped stdout"));
         match first_line.recv_timeout(BOUND) {
             Ok(line) => {
                 let addr = line
@@ -196,7 +202,9 @@ impl Server {
                     addr,
                     stderr,
                     stderr_reader: Some(stderr_reader),
+                    readiness: line,
                     stdout_rest,
+                    stdout_reader: Some(stdout_reader),
                 })
             }
             Err(_) => {
@@ -230,9 +238,16 @@ impl Server {
         self.child.id() as i32
     }
 
-    /// What the server printed on stdout after its readiness line, so far.
+    /// What the server printed on stdout after its readiness line, so far (all of it once
+    /// [`Server::wait_exit`] has seen it exit).
     pub fn stdout_after_readiness(&self) -> String {
         self.stdout_rest.lock().unwrap().clone()
+    }
+
+    /// Everything the server printed on stdout so far, the readiness line included (all of it
+    /// once [`Server::wait_exit`] has seen it exit).
+    pub fn stdout(&self) -> String {
+        format!("{}\n{}", self.readiness, self.stdout_after_readiness())
     }
 
     /// Everything the server wrote to stderr so far.
@@ -266,10 +281,14 @@ impl Server {
             .child
             .wait_timeout(bound)
             .expect("wait for greeter serve");
-        if status.is_some()
-            && let Some(reader) = self.stderr_reader.take()
-        {
-            let _ = reader.join();
+        if status.is_some() {
+            // Both pipes close when it exits (it starts no process that could keep them open).
+            for reader in [self.stderr_reader.take(), self.stdout_reader.take()]
+                .into_iter()
+                .flatten()
+            {
+                let _ = reader.join();
+            }
         }
         status
     }
@@ -312,12 +331,19 @@ fn collect(pipe: impl Read + Send + 'static) -> (Arc<Mutex<String>>, thread::Joi
     (text, reader)
 }
 
-/// Sends the first line of `stdout` through the channel and keeps the rest.
-fn first_line(stdout: ChildStdout) -> (mpsc::Receiver<String>, Arc<Mutex<String>>) {
+/// Sends the first line of `stdout` through the channel and keeps the rest; the handle ends at
+/// the pipe's end.
+fn first_line(
+    stdout: ChildStdout,
+) -> (
+    mpsc::Receiver<String>,
+    Arc<Mutex<String>>,
+    thread::JoinHandle<()>,
+) {
     let (tx, rx) = mpsc::channel();
     let rest = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&rest);
-    thread::spawn(move || {
+    let reader = thread::spawn(move || {
         let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
         if let Some(line) = lines.next() {
             let _ = tx.send(line);
@@ -328,7 +354,7 @@ fn first_line(stdout: ChildStdout) -> (mpsc::Receiver<String>, Arc<Mutex<String>
             sink.push('\n');
         }
     });
-    (rx, rest)
+    (rx, rest, reader)
 }
 
 /// A loopback address that refuses connections for as long as the returned socket lives:
