@@ -102,14 +102,12 @@ fn a_replica_that_dies_mid_run_is_skipped() {
 
 #[test]
 fn a_host_name_with_several_addresses_is_several_replicas() {
-    let resolves_both = std::net::ToSocketAddrs::to_socket_addrs(&("localhost", 1))
-        .map(|addrs| {
-            let addrs: Vec<_> = addrs.collect();
-            addrs.iter().any(|a| a.is_ipv4()) && addrs.iter().any(|a| a.is_ipv6())
-        })
-        .unwrap_or(false);
-    if !has_ipv6_loopback() || !resolves_both {
-        common::skip("localhost does not resolve to both 127.0.0.1 and ::1 here");
+    // A name that resolves to both loopback addresses, as a headless Service's name resolves to
+    // its pods: the client alone runs with a hosts file of the test's own (a private mount
+    // namespace, so the machine's /etc/hosts is untouched), which needs root.
+    // SAFETY: geteuid has no preconditions.
+    if !has_ipv6_loopback() || unsafe { libc::geteuid() } != 0 {
+        common::skip("needs IPv6 loopback and root (for a private /etc/hosts)");
         return;
     }
     let v4 = logged_server();
@@ -122,9 +120,33 @@ fn a_host_name_with_several_addresses_is_several_replicas() {
         common::skip(&format!("port {port} is taken on ::1"));
         return;
     };
-    let out = hello(&["--addr", &format!("localhost:{port}"), "-n", "30", "-q"]);
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 replicas.test\n::1 replicas.test\n").unwrap();
+    let addr = format!("replicas.test:{port}");
+    let out = run(with_hosts_file(
+        &hosts,
+        &["hello", "--addr", &addr, "-n", "30", "-q"],
+    ));
     assert_eq!(out.code, Some(0), "{out:?}");
     wait_until_each_served(&[v4, v6], 1);
+}
+
+/// `greeter ARGS` with `hosts` as its /etc/hosts, in a mount namespace of its own.
+fn with_hosts_file(hosts: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args(["--mount", "--", "sh", "-c"])
+        .arg(r#"mount --bind "$0" /etc/hosts && exec "$@""#)
+        .arg(hosts)
+        .arg(common::GREETER)
+        .args(args);
+    for (name, _) in std::env::vars_os() {
+        if common::not_inherited(&name) {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 #[test]
