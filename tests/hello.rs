@@ -73,6 +73,25 @@ fn a_host_name_tries_every_address_it_resolves_to() {
 }
 
 #[test]
+fn every_address_of_a_name_is_tried_whatever_their_order() {
+    // A name for both loopback addresses, and a server on only one of them, then only the
+    // other: whichever address the resolver gives first, one of the two calls needs the
+    // fallback to the next.
+    if !common::has_ipv6_loopback() || !common::HostsFile::possible() {
+        common::skip("needs IPv6 loopback and root (for a private /etc/hosts)");
+        return;
+    }
+    let hosts = common::HostsFile::new("both.test", &["::1", "127.0.0.1"]);
+    for listen in ["127.0.0.1:0", "[::1]:0"] {
+        let server = Server::start_with(&["--addr", listen], &[]);
+        let addr = format!("both.test:{}", server.port());
+        let out = run(hosts.greeter(&["hello", "--addr", &addr, "only"]));
+        assert_eq!(out.code, Some(0), "server on {listen}: {out:?}");
+        assert_eq!(out.stdout, "Hello only\n");
+    }
+}
+
+#[test]
 fn every_flag_reads_its_environment_variable() {
     let server = Server::start();
     let mut command = greeter(["hello"]);

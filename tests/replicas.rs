@@ -105,8 +105,7 @@ fn a_host_name_with_several_addresses_is_several_replicas() {
     // A name that resolves to both loopback addresses, as a headless Service's name resolves to
     // its pods: the client alone runs with a hosts file of the test's own (a private mount
     // namespace, so the machine's /etc/hosts is untouched), which needs root.
-    // SAFETY: geteuid has no preconditions.
-    if !has_ipv6_loopback() || unsafe { libc::geteuid() } != 0 {
+    if !has_ipv6_loopback() || !common::HostsFile::possible() {
         common::skip("needs IPv6 loopback and root (for a private /etc/hosts)");
         return;
     }
@@ -120,33 +119,11 @@ fn a_host_name_with_several_addresses_is_several_replicas() {
         common::skip(&format!("port {port} is taken on ::1"));
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let hosts = dir.path().join("hosts");
-    std::fs::write(&hosts, "127.0.0.1 replicas.test\n::1 replicas.test\n").unwrap();
+    let hosts = common::HostsFile::new("replicas.test", &["127.0.0.1", "::1"]);
     let addr = format!("replicas.test:{port}");
-    let out = run(with_hosts_file(
-        &hosts,
-        &["hello", "--addr", &addr, "-n", "30", "-q"],
-    ));
+    let out = run(hosts.greeter(&["hello", "--addr", &addr, "-n", "30", "-q"]));
     assert_eq!(out.code, Some(0), "{out:?}");
     wait_until_each_served(&[v4, v6], 1);
-}
-
-/// `greeter ARGS` with `hosts` as its /etc/hosts, in a mount namespace of its own.
-fn with_hosts_file(hosts: &std::path::Path, args: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::new("unshare");
-    command
-        .args(["--mount", "--", "sh", "-c"])
-        .arg(r#"mount --bind "$0" /etc/hosts && exec "$@""#)
-        .arg(hosts)
-        .arg(common::GREETER)
-        .args(args);
-    for (name, _) in std::env::vars_os() {
-        if common::not_inherited(&name) {
-            command.env_remove(name);
-        }
-    }
-    command
 }
 
 #[test]

@@ -396,6 +396,52 @@ pub fn skip(reason: &str) {
     }
 }
 
+/// A hosts file of the test's own, for names that resolve as the test needs (several
+/// addresses, an order): `greeter` runs with it as its /etc/hosts in a private mount namespace
+/// (`unshare`, so root), and the machine's /etc/hosts is untouched. Removed on drop.
+pub struct HostsFile {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl HostsFile {
+    /// `name` resolving to each of `addresses`, in that order in the file.
+    pub fn new(name: &str, addresses: &[&str]) -> HostsFile {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("hosts");
+        let lines: String = addresses
+            .iter()
+            .map(|addr| format!("{addr} {name}\n"))
+            .collect();
+        std::fs::write(&path, lines).expect("write the hosts file");
+        HostsFile { _dir: dir, path }
+    }
+
+    /// Whether this machine lets a test do it: root, and `unshare`.
+    pub fn possible() -> bool {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        root && std::path::Path::new("/usr/bin/unshare").exists()
+    }
+
+    /// `greeter ARGS` seeing this file as /etc/hosts, inheriting nothing [`greeter`] drops.
+    pub fn greeter(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("unshare");
+        command
+            .args(["--mount", "--", "sh", "-c"])
+            .arg(r#"mount --bind "$0" /etc/hosts && exec "$@""#)
+            .arg(&self.path)
+            .arg(GREETER)
+            .args(args);
+        for (name, _) in std::env::vars_os() {
+            if not_inherited(&name) {
+                command.env_remove(name);
+            }
+        }
+        command
+    }
+}
+
 pub fn has_ipv6_loopback() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
 }
