@@ -84,11 +84,7 @@ fn wait_for_ready_gives_up_at_the_deadline_with_the_last_cause() {
         "gave up early: {:?}",
         out.elapsed
     );
-    assert!(
-        out.elapsed < Duration::from_millis(500 + 1500),
-        "{:?}",
-        out.elapsed
-    );
+    common::assert_ended_by(&out, Duration::from_millis(500));
 }
 
 #[test]
@@ -137,11 +133,7 @@ fn retries_never_exceed_the_deadline() {
         "600ms",
     ]);
     assert_eq!(out.code, Some(78), "the last error is reported: {out:?}");
-    assert!(
-        out.elapsed < Duration::from_millis(600 + 1000),
-        "{:?}",
-        out.elapsed
-    );
+    common::assert_ended_by(&out, Duration::from_millis(600));
 }
 
 /// A server that answers every SayHello UNAUTHENTICATED (it wants a token the client lacks),

@@ -61,6 +61,34 @@ where
     command
 }
 
+/// How long past its deadline a `greeter hello` may end, its process start and exit included.
+/// Chosen from measurement: the worst overshoot of the suite run under two CPU hogs (each
+/// assertion records its own in target/tmp/deadline-overshoot.txt), with room to spare.
+pub const DEADLINE_SLACK: Duration = Duration::from_millis(1500);
+
+/// Asserts that `out` ended no later than `DEADLINE_SLACK` after `deadline`, and records by
+/// how much it passed the deadline (see [`DEADLINE_SLACK`]).
+#[track_caller]
+pub fn assert_ended_by(out: &Outcome, deadline: Duration) {
+    let overshoot = out.elapsed.saturating_sub(deadline);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("deadline-overshoot.txt");
+    let test = thread::current().name().unwrap_or("?").to_owned();
+    let line = format!(
+        "{} {} {test}\n",
+        overshoot.as_millis(),
+        env!("CARGO_CRATE_NAME")
+    );
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()));
+    assert!(
+        out.elapsed < deadline + DEADLINE_SLACK,
+        "overran the {deadline:?} deadline by {overshoot:?} (slack {DEADLINE_SLACK:?}): {out:?}"
+    );
+}
+
 /// What a finished command did.
 #[derive(Debug)]
 pub struct Outcome {
