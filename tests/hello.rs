@@ -334,6 +334,9 @@ fn a_closed_stdout_is_not_an_error() {
     assert_eq!(code, Some(0), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{stderr}");
-    assert!(lines[0].starts_with("calls 3, ok 3, errors 0, "), "{stderr}");
+    assert!(
+        lines[0].starts_with("calls 3, ok 3, errors 0, "),
+        "{stderr}"
+    );
     assert!(lines[1].starts_with("latency min "), "{stderr}");
 }

@@ -395,7 +395,9 @@ fn a_second_sigint_exits_130_at_once() {
         server.stderr()
     );
     assert!(
-        server.stderr().contains("SIGINT received again: exiting now"),
+        server
+            .stderr()
+            .contains("SIGINT received again: exiting now"),
         "{}",
         server.stderr()
     );
