@@ -115,6 +115,28 @@ fn the_token_can_come_from_the_environment() {
 }
 
 #[test]
+fn the_token_file_wins_over_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let server = Server::start_with(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--auth-token-file",
+            file.to_str().unwrap(),
+        ],
+        &[("GREETER_AUTH_TOKEN", "from-env")],
+    );
+    let out = server.hello(&["-H", &format!("authorization: Bearer {TOKEN}"), "file"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "Hello file\n");
+    assert_eq!(out.stderr, "");
+    let out = server.hello(&["-H", "authorization: Bearer from-env", "env"]);
+    assert_unauthenticated(&out, "UNAUTHENTICATED");
+}
+
+#[test]
 fn health_and_reflection_stay_open() {
     let guarded = guarded();
     let target = guarded.server.loopback();

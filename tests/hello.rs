@@ -292,3 +292,66 @@ fn a_server_that_does_not_speak_http2_is_unavailable_with_a_hint() {
     );
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
+
+/// `greeter hello ARGS` against `server` with a stdout whose read end is closed before the
+/// process starts, as with `greeter hello | head -0`: every write to it meets EPIPE (Rust
+/// ignores SIGPIPE), with no race against a reader that might still be there. Returns the exit
+/// code and stderr.
+fn hello_into_a_closed_pipe(server: &Server, args: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    use wait_timeout::ChildExt;
+
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let addr = server.loopback();
+    let mut command = greeter(["hello", "--addr", addr.as_str()]);
+    command.args(args);
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn greeter");
+    // The command still holds our copy of the write end; gone with it, only the child's is left.
+    drop(command);
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let status = match child.wait_timeout(common::BOUND).expect("wait") {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("greeter hello {args:?} into a closed pipe did not finish");
+        }
+    };
+    (status.code(), stderr.join().expect("stderr reader"))
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let server = Server::start_on_loopback(&["--stream-count", "3", "--stream-interval", "10ms"]);
+    for args in [
+        &["closed"][..],
+        &["--output", "json", "closed"],
+        &["--stream", "closed"],
+    ] {
+        let (code, stderr) = hello_into_a_closed_pipe(&server, args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+    // Repeated calls print each reply too; stderr then holds the summary, and only that.
+    let (code, stderr) = hello_into_a_closed_pipe(&server, &["--count", "3", "closed"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("calls 3, ok 3, errors 0, "),
+        "{stderr}"
+    );
+    assert!(lines[1].starts_with("latency min "), "{stderr}");
+}

@@ -103,6 +103,130 @@ fn concurrent_streams_per_connection_are_advertised() {
     assert_eq!(conn.max_concurrent_streams(), 256);
 }
 
+/// A second stream opened on a connection whose one allowed stream is in flight: HTTP/2 frames
+/// written by hand, since h2 (like every conforming client) would queue it instead, and does
+/// even that only once it has read the server's SETTINGS, which the test cannot order.
+mod beyond_the_stream_limit {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Instant;
+
+    use super::*;
+
+    const DATA: u8 = 0x0;
+    const HEADERS: u8 = 0x1;
+    const RST_STREAM: u8 = 0x3;
+    const SETTINGS: u8 = 0x4;
+    const END_STREAM: u8 = 0x1;
+    const END_HEADERS: u8 = 0x4;
+    const ACK: u8 = 0x1;
+    const REFUSED_STREAM: u32 = 0x7;
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let mut frame = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+        frame.extend_from_slice(&[kind, flags]);
+        frame.extend_from_slice(&stream.to_be_bytes());
+        frame.extend_from_slice(payload);
+        frame
+    }
+
+    /// A SayHello request's header block in HPACK, with no Huffman coding and no indexing.
+    fn request_headers(authority: &str) -> Vec<u8> {
+        let mut block = vec![0x83, 0x86]; // :method POST, :scheme http (static table)
+        let mut literal = |name_index: u8, name: &str, value: &str| {
+            block.push(name_index); // literal without indexing; 0: the name follows
+            if name_index == 0 {
+                block.push(name.len() as u8);
+                block.extend_from_slice(name.as_bytes());
+            }
+            block.push(value.len() as u8);
+            block.extend_from_slice(value.as_bytes());
+        };
+        literal(4, "", SAY_HELLO); // :path
+        literal(1, "", authority); // :authority
+        literal(0, "content-type", "application/grpc");
+        literal(0, "te", "trailers");
+        block
+    }
+
+    #[test]
+    fn is_refused_and_the_stream_in_flight_is_still_served() {
+        let server = Server::start_on_loopback(&["--max-concurrent-streams", "1"]);
+        let addr = server.loopback();
+        let mut tcp = TcpStream::connect(&addr).unwrap();
+        let headers = request_headers(&addr);
+        let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        hello.extend(frame(SETTINGS, 0, 0, &[]));
+        // Stream 1: headers only, so the call stays in flight. Stream 3: a whole call.
+        hello.extend(frame(HEADERS, END_HEADERS, 1, &headers));
+        hello.extend(frame(HEADERS, END_HEADERS, 3, &headers));
+        hello.extend(frame(DATA, END_STREAM, 3, &hello_request("second")));
+        tcp.write_all(&hello).unwrap();
+
+        let deadline = Instant::now() + common::BOUND;
+        let mut bytes = Vec::new();
+        let mut buffer = [0; 4096];
+        let mut first_sent = false;
+        let mut refused = None;
+        let mut reply_to_first = Vec::new();
+        let mut first_ended = false;
+        while !first_ended {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no end to stream 1 within the bound: refused {refused:?}"
+            );
+            tcp.set_read_timeout(Some(left)).unwrap();
+            let read = tcp
+                .read(&mut buffer)
+                .expect("the server keeps the connection open");
+            assert_ne!(read, 0, "the server closed the connection");
+            bytes.extend_from_slice(&buffer[..read]);
+            while bytes.len() >= 9 {
+                let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
+                if bytes.len() < 9 + len {
+                    break;
+                }
+                let (kind, flags) = (bytes[3], bytes[4]);
+                let stream =
+                    u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]) & !(1 << 31);
+                let payload = bytes[9..9 + len].to_vec();
+                bytes.drain(..9 + len);
+                match (kind, stream) {
+                    (SETTINGS, 0) if flags & ACK == 0 => {
+                        tcp.write_all(&frame(SETTINGS, ACK, 0, &[])).unwrap();
+                    }
+                    // Its DATA, already sent, may earn it a second reset (STREAM_CLOSED).
+                    (RST_STREAM, 3) if refused.is_none() => {
+                        refused = Some(u32::from_be_bytes(payload[..4].try_into().unwrap()));
+                    }
+                    (RST_STREAM, 1) => panic!("stream 1 reset: {payload:?}"),
+                    (DATA, 1) => reply_to_first.extend_from_slice(&payload),
+                    (HEADERS, 1) if flags & END_STREAM != 0 => first_ended = true,
+                    _ => {}
+                }
+            }
+            // Once the second stream is refused, the first may end.
+            if refused.is_some() && !first_sent {
+                let message = hello_request("first");
+                tcp.write_all(&frame(DATA, END_STREAM, 1, &message))
+                    .unwrap();
+                first_sent = true;
+            }
+        }
+        assert_eq!(
+            refused,
+            Some(REFUSED_STREAM),
+            "RST_STREAM's error code on stream 3"
+        );
+        assert!(
+            reply_to_first.ends_with(b"Hello first"),
+            "{:?}",
+            String::from_utf8_lossy(&reply_to_first)
+        );
+    }
+}
+
 mod deadline {
     use super::*;
 

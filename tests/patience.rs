@@ -223,3 +223,66 @@ fn connect_timeout_bounds_each_attempt() {
     );
     assert!(out.elapsed < Duration::from_secs(3), "{:?}", out.elapsed);
 }
+
+#[test]
+fn a_stream_is_not_retried_once_a_reply_was_printed() {
+    // The server dies (SIGKILL: no goodbye) after the first of five replies: the connection
+    // breaks, which is UNAVAILABLE, but a retry would print the replies again.
+    let mut server =
+        Server::start_on_loopback(&["--stream-count", "5", "--stream-interval", "300ms"]);
+    let client = Background::spawn(greeter([
+        "hello",
+        "--addr",
+        &server.loopback(),
+        "--stream",
+        "--retries",
+        "3",
+        "--retry-backoff",
+        "10ms",
+        "--timeout",
+        "20s",
+        "--verbose",
+        "once",
+    ]));
+    assert_eq!(
+        client.next_line().as_deref(),
+        Some("Hello once"),
+        "{}",
+        client.stderr()
+    );
+    server.signal(libc::SIGKILL);
+    server.wait_exit(BOUND).expect("a killed server exits");
+    let (code, rest, stderr) = client.finish_with_stderr();
+    assert_eq!(code, Some(78), "{stderr}");
+    assert_eq!(rest, Vec::<String>::new(), "the reply stays printed, once");
+    assert!(stderr.contains("UNAVAILABLE"), "{stderr}");
+    assert!(!stderr.contains("retry"), "{stderr}");
+}
+
+#[test]
+fn bidi_is_never_retried() {
+    // stdin cannot be read twice: one attempt, whatever --retries says.
+    let (_bound, addr) = refusing_addr();
+    let command = greeter([
+        "hello",
+        "--addr",
+        &addr,
+        "--bidi",
+        "--retries",
+        "3",
+        "--retry-backoff",
+        "10ms",
+        "--verbose",
+    ]);
+    let out = common::run_with_input(command, Some("a\nb\n"));
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(!out.stderr.contains("retry"), "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "only the error: {}", out.stderr);
+    assert!(
+        lines[0].starts_with("error: could not connect to"),
+        "{}",
+        lines[0]
+    );
+}

@@ -95,3 +95,22 @@ fn repeated_calls_are_for_say_hello_only() {
     let out = usage(&["-n", "2", "--duration", "1s"]);
     assert_eq!(out.code, Some(2), "{out:?}");
 }
+
+#[test]
+fn a_long_run_into_a_pipe_shows_no_progress_bar() {
+    // Over 1000 calls is long enough for a bar on a terminal; stderr here is a pipe.
+    let server = Server::start();
+    let out = server.hello(&["--count", "2000", "--concurrency", "8", "--quiet", "bar"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(!out.stderr.contains('\r'), "{:?}", out.stderr);
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "only the summary: {:?}", out.stderr);
+    assert!(
+        lines[0].starts_with("calls 2000, ok 2000, errors 0, "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("latency min "), "{}", lines[1]);
+}

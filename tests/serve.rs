@@ -374,6 +374,36 @@ fn a_second_signal_exits_at_once() {
 }
 
 #[test]
+fn a_second_sigint_exits_130_at_once() {
+    // A grace period longer than BOUND: an exit within BOUND is the second signal's doing.
+    let mut server = Server::start_with(&["--addr", "127.0.0.1:0", "--grace-period", "1h"], &[]);
+    let _call = HalfSentCall::start(&server.loopback());
+    server.signal(libc::SIGINT);
+    wait_for_drain_message(&server);
+    assert!(
+        server.wait_exit(Duration::from_millis(200)).is_none(),
+        "the drain waits for the call"
+    );
+    server.signal(libc::SIGINT);
+    let status = server
+        .wait_exit(BOUND)
+        .expect("second SIGINT exits at once");
+    assert_eq!(
+        status.code(),
+        Some(128 + libc::SIGINT),
+        "{}",
+        server.stderr()
+    );
+    assert!(
+        server
+            .stderr()
+            .contains("SIGINT received again: exiting now"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
 fn the_grace_period_bounds_the_drain() {
     let mut server = Server::start_with(&["--addr", "127.0.0.1:0", "--grace-period", "300ms"], &[]);
     let _stuck = HalfSentCall::start(&server.loopback());

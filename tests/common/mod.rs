@@ -481,6 +481,8 @@ pub struct Background {
     child: Child,
     lines: mpsc::Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// Ends when the command's stderr does; joined by [`Background::finish_with_stderr`].
+    stderr_reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Background {
@@ -491,7 +493,7 @@ impl Background {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        let (stderr, _reader) = collect(child.stderr.take().expect("piped stderr"));
+        let (stderr, stderr_reader) = collect(child.stderr.take().expect("piped stderr"));
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, lines) = mpsc::channel();
         thread::spawn(move || {
@@ -505,6 +507,7 @@ impl Background {
             child,
             lines,
             stderr,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -524,6 +527,20 @@ impl Background {
 
     /// Waits, at most [`BOUND`], for the exit; returns the exit code and the rest of stdout.
     pub fn finish(mut self) -> (Option<i32>, Vec<String>) {
+        self.finish_mut()
+    }
+
+    /// Like [`Background::finish`], and all of stderr too, read to its end.
+    pub fn finish_with_stderr(mut self) -> (Option<i32>, Vec<String>, String) {
+        let (code, rest) = self.finish_mut();
+        // The command has exited, and starts no process that could keep its stderr open.
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+        (code, rest, self.stderr())
+    }
+
+    fn finish_mut(&mut self) -> (Option<i32>, Vec<String>) {
         let mut rest = Vec::new();
         while let Some(line) = self.next_line() {
             rest.push(line);
