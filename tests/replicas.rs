@@ -132,3 +132,117 @@ fn a_unix_socket_cannot_be_one_of_several_replicas() {
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("Unix socket"), "{}", out.stderr);
 }
+
+/// `(calls, ok, errors)` from the first line of a run's summary (`calls 30, ok 30, errors 0`).
+fn summary(stderr: &str) -> (u64, u64, u64) {
+    let first = stderr.lines().next().unwrap_or_default();
+    let numbers: Vec<u64> = first
+        .split(',')
+        .take(3)
+        .filter_map(|part| part.split_whitespace().nth(1)?.parse().ok())
+        .collect();
+    match numbers[..] {
+        [calls, ok, errors] => (calls, ok, errors),
+        _ => panic!("no summary in {stderr:?}"),
+    }
+}
+
+mod first_that_connects {
+    use super::*;
+
+    #[test]
+    fn a_single_call_passes_a_refusing_replica_for_the_next() {
+        let (_held, refused) = common::refusing_addr();
+        let live = logged_server();
+        let out = hello(&["--addr", &format!("{refused},{}", live.loopback())]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello world\n");
+        assert_eq!(out.stderr, "");
+        wait_until_each_served(std::slice::from_ref(&live), 1);
+    }
+
+    #[test]
+    fn a_single_call_goes_to_the_first_of_two_live_replicas() {
+        let servers = [logged_server(), logged_server()];
+        let list = format!("{},{}", servers[0].loopback(), servers[1].loopback());
+        // Three separate runs: a pick by chance would reach the second one sooner or later.
+        for _ in 0..3 {
+            let out = hello(&["--addr", &list]);
+            assert_eq!(out.code, Some(0), "{out:?}");
+            assert_eq!(out.stdout, "Hello world\n");
+        }
+        // A server's stderr is whole once it has exited: a call it served cannot be missed.
+        let counts: Vec<usize> = servers
+            .into_iter()
+            .map(|mut server| {
+                server.signal(libc::SIGTERM);
+                assert!(server.wait_exit(BOUND).is_some(), "serve outlived SIGTERM");
+                calls_served(&server)
+            })
+            .collect();
+        assert_eq!(counts, [3, 0], "calls per replica");
+    }
+}
+
+mod set_aside {
+    use super::*;
+
+    /// `hello --count/--duration` over a refusing replica and then a live one, one call at a
+    /// time: the summary's numbers and how many calls the live one logged.
+    fn run_over_a_dead_and_a_live_replica(duration: &str) -> (u64, u64, u64) {
+        let (_held, refused) = common::refusing_addr();
+        let live = logged_server();
+        let list = format!("{refused},{}", live.loopback());
+        let out = hello(&["--addr", &list, "--duration", duration, "-q"]);
+        // Some calls failed: the exit is UNAVAILABLE's, and the summary says so.
+        assert_eq!(out.code, Some(78), "{out:?}");
+        assert_eq!(out.stdout, "");
+        let counts = summary(&out.stderr);
+        assert!(
+            out.stderr.contains("(UNAVAILABLE "),
+            "the failures are UNAVAILABLE: {}",
+            out.stderr
+        );
+        let ok = counts.1 as usize;
+        let deadline = Instant::now() + BOUND;
+        while calls_served(&live) < ok {
+            assert!(Instant::now() < deadline, "{} of {ok}", calls_served(&live));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(calls_served(&live), ok, "the live replica served every ok");
+        counts
+    }
+
+    #[test]
+    fn within_a_second_of_failing_a_replica_gets_no_call() {
+        // The first call goes to the dead replica (first in turn) and fails; in the 500 ms
+        // that follow, round-robin would hand it every other call, but it is set aside.
+        let (calls, ok, errors) = run_over_a_dead_and_a_live_replica("500ms");
+        assert!(calls >= 4, "too few calls to tell: {calls}");
+        assert_eq!(errors, 1, "only the first call reached the dead replica");
+        assert_eq!(ok, calls - 1);
+    }
+
+    #[test]
+    fn a_second_later_the_replica_is_tried_again() {
+        // Set aside for 1 s after each failure: over 2.5 s the dead replica fails at about
+        // 0 s, 1 s and 2 s (a loaded machine may leave out the last), never more often and
+        // never just once.
+        let (calls, ok, errors) = run_over_a_dead_and_a_live_replica("2500ms");
+        assert!(
+            (2..=3).contains(&errors),
+            "{errors} errors in {calls} calls"
+        );
+        assert_eq!(ok, calls - errors);
+    }
+}
+
+#[test]
+fn host_names_are_resolved_again_every_5_s() {
+    // Seeing it needs a name whose addresses change during a run. Names are resolved by
+    // getaddrinfo (tokio::net::lookup_host), which reads /etc/hosts and the nameserver in
+    // /etc/resolv.conf: neither may be changed here, glibc takes no other resolver from the
+    // environment, and a private mount namespace over /etc/hosts needs privileges a test run
+    // does not have. Kept as a visible skip so the promise stays on the list.
+    common::skip("re-resolution needs a name whose addresses change: /etc/hosts or a DNS server");
+}

@@ -366,3 +366,181 @@ mod server_files {
         assert_eq!(out.code, Some(2), "{out:?}");
     }
 }
+
+/// `openssl ARGS`, bounded by [`common::BOUND`], stdin empty.
+fn openssl(args: &[&str]) -> Outcome {
+    let mut command = std::process::Command::new("openssl");
+    command.args(args);
+    run(command)
+}
+
+mod key_forms {
+    use super::*;
+
+    /// `key` rewritten by `openssl pkey -traditional` as `NAME.key`, checked to begin with
+    /// `header` (the PEM form the test is about).
+    fn traditional(certs: &Certs, key: &str, name: &str, header: &str) {
+        let out = openssl(&[
+            "pkey",
+            "-in",
+            &certs.path(key),
+            "-traditional",
+            "-out",
+            &certs.path(&format!("{name}.key")),
+        ]);
+        assert_eq!(out.code, Some(0), "openssl pkey -traditional: {out:?}");
+        let pem = std::fs::read_to_string(certs.path(&format!("{name}.key"))).unwrap();
+        assert!(pem.starts_with(header), "not {header}: {pem}");
+    }
+
+    #[test]
+    fn a_pkcs1_rsa_key_is_served() {
+        let certs = Certs::new();
+        certs.openssl_self_signed("rsa", "DNS:localhost,IP:127.0.0.1");
+        traditional(
+            &certs,
+            "rsa.key",
+            "rsa-pkcs1",
+            "-----BEGIN RSA PRIVATE KEY-----",
+        );
+        let cert = certs.path("rsa.pem");
+        let key = certs.path("rsa-pkcs1.key");
+        let server = Server::start_with(
+            &[
+                "--addr",
+                "127.0.0.1:0",
+                "--tls-cert",
+                &cert,
+                "--tls-key",
+                &key,
+            ],
+            &[],
+        );
+        let out = https_hello(&server, &["--ca-cert", &cert, "pkcs1"]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello pkcs1\n");
+    }
+
+    #[test]
+    fn a_sec1_ec_key_is_served() {
+        let certs = Certs::new();
+        // rcgen's keys are ECDSA P-256, in PKCS#8.
+        traditional(
+            &certs,
+            "server.key",
+            "server-sec1",
+            "-----BEGIN EC PRIVATE KEY-----",
+        );
+        let cert = certs.path("server.pem");
+        let key = certs.path("server-sec1.key");
+        let server = Server::start_with(
+            &[
+                "--addr",
+                "127.0.0.1:0",
+                "--tls-cert",
+                &cert,
+                "--tls-key",
+                &key,
+            ],
+            &[],
+        );
+        let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem"), "sec1"]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.stdout, "Hello sec1\n");
+    }
+}
+
+mod versions {
+    use super::*;
+
+    /// `openssl s_client` to `server` with `flags`, stdin empty (so it leaves once the
+    /// handshake is over, or failed).
+    fn s_client(server: &Server, flags: &[&str]) -> Outcome {
+        let addr = server.loopback();
+        let mut args = vec![
+            "s_client",
+            "-connect",
+            addr.as_str(),
+            "-servername",
+            "localhost",
+        ];
+        args.extend_from_slice(flags);
+        openssl(&args)
+    }
+
+    #[test]
+    fn tls_1_2_and_1_3_are_spoken_with_h2() {
+        let certs = Certs::new();
+        let server = tls_server(&certs, "server", &[]);
+        for (flag, version) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
+            let out = s_client(&server, &[flag, "-alpn", "h2"]);
+            assert_eq!(out.code, Some(0), "{flag}: {out:?}");
+            assert!(
+                out.stdout.contains(&format!("New, {version}, Cipher is ")),
+                "{flag}: {}",
+                out.stdout
+            );
+            assert!(
+                out.stdout.contains("ALPN protocol: h2"),
+                "{flag}: {}",
+                out.stdout
+            );
+        }
+    }
+
+    #[test]
+    fn tls_1_1_and_1_0_are_refused() {
+        let certs = Certs::new();
+        let server = tls_server(&certs, "server", &[]);
+        for (flag, n) in [("-tls1_1", 1), ("-tls1", 2)] {
+            // SECLEVEL=0: OpenSSL 3 offers these versions only so.
+            let out = s_client(&server, &[flag, "-cipher", "DEFAULT@SECLEVEL=0"]);
+            assert_eq!(out.code, Some(1), "{flag}: {out:?}");
+            assert!(
+                out.stdout.contains("New, (NONE), Cipher is (NONE)"),
+                "{flag}: {}",
+                out.stdout
+            );
+            assert!(
+                out.stderr.contains("alert"),
+                "{flag}: the server's alert: {}",
+                out.stderr
+            );
+            // The server saw the old ClientHello and said no (a client that had given up on
+            // its own would have sent none).
+            let log =
+                server.stderr_when(|log| log.matches("TLS handshake with 127.0.0.1:").count() >= n);
+            assert_eq!(
+                log.matches("TLS handshake with 127.0.0.1:").count(),
+                n,
+                "{flag}: {log}"
+            );
+        }
+        // Still serving.
+        let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem"), "after"]);
+        assert_eq!(out.stdout, "Hello after\n", "{out:?}");
+    }
+}
+
+#[test]
+fn a_client_that_never_starts_the_handshake_is_dropped_after_10_s() {
+    use std::io::Read;
+    let certs = Certs::new();
+    let server = tls_server(&certs, "server", &[]);
+    let started = std::time::Instant::now();
+    let mut tcp = std::net::TcpStream::connect(server.loopback()).unwrap();
+    tcp.set_read_timeout(Some(common::BOUND)).unwrap();
+    let mut byte = [0; 1];
+    let read = tcp.read(&mut byte);
+    let open_for = started.elapsed();
+    assert!(
+        matches!(read, Ok(0)),
+        "the server closed the connection without a word: {read:?} after {open_for:?}"
+    );
+    assert!(
+        (Duration::from_secs(9)..Duration::from_secs(15)).contains(&open_for),
+        "closed after {open_for:?}, not about 10 s"
+    );
+    let log = server.stderr_when(|log| log.contains("no handshake within"));
+    assert!(log.contains("no handshake within 10s"), "{log}");
+}
