@@ -438,12 +438,19 @@ impl HostsFile {
     pub fn new(name: &str, addresses: &[&str]) -> HostsFile {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("hosts");
+        let hosts = HostsFile { _dir: dir, path };
+        hosts.point(name, addresses);
+        hosts
+    }
+
+    /// Rewrites the file in place (the same inode, so a running `greeter` sees it): `name`
+    /// now resolves to `addresses`.
+    pub fn point(&self, name: &str, addresses: &[&str]) {
         let lines: String = addresses
             .iter()
             .map(|addr| format!("{addr} {name}\n"))
             .collect();
-        std::fs::write(&path, lines).expect("write the hosts file");
-        HostsFile { _dir: dir, path }
+        std::fs::write(&self.path, lines).expect("rewrite the hosts file");
     }
 
     /// Whether this machine lets a test do it: root, and `unshare`.
