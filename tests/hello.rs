@@ -302,7 +302,23 @@ fn hello_into_a_closed_pipe(server: &Server, args: &[&str]) -> (Option<i32>, Str
     use std::process::Stdio;
     use wait_timeout::ChildExt;
 
-    let (reader, writer) = std::io::pipe().expect("a pipe");
+    // A pipe whose read end is closed at once (libc: std::io::pipe is newer than the MSRV).
+    let mut ends = [0; 2];
+    // SAFETY: `ends` has room for the two descriptors pipe2 writes.
+    // Close-on-exec, so no other test's child inherits the read end and keeps it open.
+    assert_eq!(
+        unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) },
+        0,
+        "a pipe"
+    );
+    // SAFETY: both descriptors were just made by pipe and are owned here alone.
+    let (reader, writer) = unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::fs::File::from_raw_fd(ends[0]),
+            std::fs::File::from_raw_fd(ends[1]),
+        )
+    };
     drop(reader);
     let addr = server.loopback();
     let mut command = greeter(["hello", "--addr", addr.as_str()]);
