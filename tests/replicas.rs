@@ -100,6 +100,25 @@ fn a_replica_that_dies_mid_run_is_skipped() {
     }
 }
 
+/// Two logged servers on one port, one on 127.0.0.1 and one on ::1 (None, skipped, if the
+/// port is taken on ::1).
+fn on_both_loopbacks() -> Option<(Server, Server)> {
+    let v4 = logged_server();
+    let port = v4.port();
+    let v6 = Server::spawn({
+        let mut command = greeter(["serve", "--access-log", "--addr", &format!("[::1]:{port}")]);
+        command.env_remove("GREETER_ADDR");
+        command
+    });
+    match v6 {
+        Ok(v6) => Some((v4, v6)),
+        Err(_) => {
+            common::skip(&format!("port {port} is taken on ::1"));
+            None
+        }
+    }
+}
+
 #[test]
 fn a_host_name_with_several_addresses_is_several_replicas() {
     // A name that resolves to both loopback addresses, as a headless Service's name resolves to
@@ -109,16 +128,10 @@ fn a_host_name_with_several_addresses_is_several_replicas() {
         common::skip("needs IPv6 loopback and root (for a private /etc/hosts)");
         return;
     }
-    let v4 = logged_server();
-    let port = v4.port();
-    let Ok(v6) = Server::spawn({
-        let mut command = greeter(["serve", "--access-log", "--addr", &format!("[::1]:{port}")]);
-        command.env_remove("GREETER_ADDR");
-        command
-    }) else {
-        common::skip(&format!("port {port} is taken on ::1"));
+    let Some((v4, v6)) = on_both_loopbacks() else {
         return;
     };
+    let port = v4.port();
     let hosts = common::HostsFile::new("replicas.test", &["127.0.0.1", "::1"]);
     let addr = format!("replicas.test:{port}");
     let out = run(hosts.greeter(&["hello", "--addr", &addr, "-n", "30", "-q"]));
@@ -246,16 +259,10 @@ fn host_names_are_resolved_again_every_5_s() {
         common::skip("needs IPv6 loopback and root (for a private /etc/hosts)");
         return;
     }
-    let v4 = logged_server();
-    let port = v4.port();
-    let Ok(v6) = Server::spawn({
-        let mut command = greeter(["serve", "--access-log", "--addr", &format!("[::1]:{port}")]);
-        command.env_remove("GREETER_ADDR");
-        command
-    }) else {
-        common::skip(&format!("port {port} is taken on ::1"));
+    let Some((v4, v6)) = on_both_loopbacks() else {
         return;
     };
+    let port = v4.port();
     let hosts = common::HostsFile::new("moving.test", &["127.0.0.1"]);
     let addr = format!("moving.test:{port}");
     let _run = common::Background::spawn(hosts.greeter(&[
