@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{BOUND, Background, Server, greeter, hello, refusing_addr};
 
@@ -13,15 +13,8 @@ fn socket_in(dir: &tempfile::TempDir) -> String {
 
 /// Waits, at most [`BOUND`], until the client's stderr mentions `needle`.
 fn wait_for_stderr(client: &Background, needle: &str) {
-    let deadline = Instant::now() + BOUND;
-    while !client.stderr().contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "no {needle:?} in: {}",
-            client.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let stderr = client.stderr_when(|stderr| stderr.contains(needle));
+    assert!(stderr.contains(needle), "no {needle:?} in: {stderr}");
 }
 
 /// Starts `greeter hello ARGS` in the background, then a server on `addr` once the client has

@@ -420,13 +420,7 @@ fn the_grace_period_bounds_the_drain() {
 }
 
 fn wait_for_drain_message(server: &Server) {
-    let deadline = std::time::Instant::now() + BOUND;
-    while !server.stderr().contains("no longer accepting connections") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no drain message: {}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let drained = |stderr: &str| stderr.contains("no longer accepting connections");
+    let stderr = server.stderr_when(drained);
+    assert!(drained(&stderr), "no drain message: {stderr}");
 }

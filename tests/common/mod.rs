@@ -287,14 +287,13 @@ impl Server {
     /// The server's stderr once `settled` holds for it, waiting at most [`BOUND`]: what a
     /// server logs about a call can reach us a moment after the client has its reply.
     pub fn stderr_when(&self, settled: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + BOUND;
-        loop {
-            let stderr = self.stderr();
-            if settled(&stderr) || Instant::now() >= deadline {
-                return stderr;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
+        self.stderr_within(BOUND, settled)
+    }
+
+    /// Like [`Server::stderr_when`], waiting at most `bound`: for a test whose bound is part
+    /// of what it checks.
+    pub fn stderr_within(&self, bound: Duration, settled: impl Fn(&str) -> bool) -> String {
+        settle(bound, || self.stderr(), |stderr| settled(stderr))
     }
 
     /// Sends `signal` (e.g. `libc::SIGTERM`) to the server.
@@ -343,6 +342,23 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Calls `produce` every 10 ms until what it returns is `settled`, or `bound` has passed;
+/// returns the last value either way (the caller asserts on it, and its message shows it).
+pub fn settle<T>(
+    bound: Duration,
+    mut produce: impl FnMut() -> T,
+    settled: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + bound;
+    loop {
+        let value = produce();
+        if settled(&value) || Instant::now() >= deadline {
+            return value;
+        }
+        thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -562,6 +578,11 @@ impl Background {
 
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// The command's stderr once `settled` holds for it, waiting at most [`BOUND`].
+    pub fn stderr_when(&self, settled: impl Fn(&str) -> bool) -> String {
+        settle(BOUND, || self.stderr(), |stderr| settled(stderr))
     }
 }
 
