@@ -352,6 +352,15 @@ fn a_call_in_flight_when_sigterm_arrives_completes() {
 }
 
 #[test]
+fn a_call_held_in_flight_takes_a_name_of_any_length() {
+    // The kit's raw call encodes and decodes varint lengths: a name past 127 bytes works.
+    let server = Server::start();
+    let long = "n".repeat(300);
+    let call = HalfSentCall::start(&server.loopback());
+    assert_eq!(call.finish(&long), Ok(format!("Hello {long}")));
+}
+
+#[test]
 fn a_second_signal_exits_at_once() {
     let mut server = Server::start();
     let _call = HalfSentCall::start(&server.loopback());
