@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::peer::python;
+use common::peer::{Official, python};
 use common::{BOUND, Outcome, Server, greeter, run};
 
 const TOKEN: &str = "greeter-test-token-5f2c9a";
@@ -161,15 +161,9 @@ fn health_and_reflection_stay_open() {
 fn the_official_python_client_sends_the_token() {
     let guarded = guarded();
     let target = guarded.server.loopback();
-    let out = run(python(
-        "greeter_client.py",
-        &["--target", &target, "--name", "py", "--token", TOKEN],
-    ));
+    let out = Official::Python.call(&target, &["--name", "py", "--token", TOKEN]);
     assert_eq!(out.stdout, "Hello py\n", "{out:?}");
-    let out = run(python(
-        "greeter_client.py",
-        &["--target", &target, "--token", "wrong"],
-    ));
+    let out = Official::Python.call(&target, &["--token", "wrong"]);
     assert_eq!(out.code, Some(64 + 16), "{out:?}");
 }
 

@@ -6,6 +6,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
+use common::fake::AnsweringServer;
 use common::{Server, assert_bad_addr, greeter, hello, refusing_addr, run};
 
 #[test]
@@ -258,25 +259,13 @@ fn help_reads_like_a_man_page() {
 #[test]
 fn a_server_that_does_not_speak_http2_is_unavailable_with_a_hint() {
     // Answers every connection like an HTTP/1 server would, then hangs up, until told to stop.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stopped = std::sync::Arc::clone(&stop);
-    let answering = std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            if stopped.load(std::sync::atomic::Ordering::SeqCst) {
-                break;
-            }
-            let _ = std::io::Write::write_all(
-                &mut stream.unwrap(),
-                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            );
-        }
-    });
+    let answering = AnsweringServer::start(
+        b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        usize::MAX,
+    );
+    let addr = answering.addr.clone();
     let out = hello(&["--addr", &addr, "--timeout", "5s"]);
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    drop(std::net::TcpStream::connect(&addr)); // wakes the accept loop to see the stop
-    answering.join().unwrap();
+    answering.finish();
     assert_eq!(out.code, Some(78), "{out:?}");
     assert!(
         out.stderr.starts_with(&format!(

@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use common::h2conn::{H2Conn, framed, hello_request, prefix_only};
-use common::peer::python;
+use common::peer::Official;
 use common::{Server, run};
 
 const SAY_HELLO: &str = "/helloworld.Greeter/SayHello";
@@ -423,18 +423,10 @@ mod compression {
     }
 
     fn python_client(server: &Server, compression: &str) -> common::Outcome {
-        let target = server.loopback();
-        run(python(
-            "greeter_client.py",
-            &[
-                "--target",
-                &target,
-                "--name",
-                "py",
-                "--compression",
-                compression,
-            ],
-        ))
+        Official::Python.call(
+            &server.loopback(),
+            &["--name", "py", "--compression", compression],
+        )
     }
 
     #[test]

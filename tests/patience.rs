@@ -5,11 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{BOUND, Background, Server, greeter, hello, refusing_addr};
-
-fn socket_in(dir: &tempfile::TempDir) -> String {
-    format!("unix:{}", dir.path().join("late.sock").display())
-}
+use common::{BOUND, Background, Server, greeter, hello, refusing_addr, socket_in};
 
 /// Waits, at most [`BOUND`], until the client's stderr mentions `needle`.
 fn wait_for_stderr(client: &Background, needle: &str) {
@@ -41,7 +37,7 @@ fn client_first_then_server(addr: &str, args: &[&str], failed_line: &str) {
 fn wait_for_ready_connects_once_the_server_is_up() {
     let dir = tempfile::tempdir().unwrap();
     client_first_then_server(
-        &socket_in(&dir),
+        &socket_in(&dir, "late.sock"),
         &["--wait-for-ready"],
         "connection attempt 1 failed",
     );
@@ -51,7 +47,7 @@ fn wait_for_ready_connects_once_the_server_is_up() {
 fn retries_reach_a_server_that_comes_up_later() {
     let dir = tempfile::tempdir().unwrap();
     client_first_then_server(
-        &socket_in(&dir),
+        &socket_in(&dir, "late.sock"),
         &["--retries", "1000", "--retry-backoff", "20ms"],
         "retry 1 of 1000",
     );

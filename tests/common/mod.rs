@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
 
 pub mod certs;
+pub mod fake;
 pub mod h2conn;
 pub mod peer;
 pub mod raw_call;
@@ -492,6 +493,11 @@ impl HostsFile {
         }
         command
     }
+}
+
+/// A `unix:` address for a socket named `file` in `dir`, a temporary directory of the test's.
+pub fn socket_in(dir: &tempfile::TempDir, file: &str) -> String {
+    format!("unix:{}", dir.path().join(file).display())
 }
 
 pub fn has_ipv6_loopback() -> bool {
