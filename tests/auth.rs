@@ -212,21 +212,6 @@ fn a_token_served_in_plaintext_beyond_loopback_is_warned_about() {
 }
 
 #[test]
-fn a_token_and_an_authorization_header_together_are_a_usage_error() {
-    let mut command = greeter(["hello", "-H", "authorization: Bearer x"]);
-    command.env("GREETER_TOKEN", TOKEN);
-    let out = run(command);
-    assert_eq!(out.code, Some(2), "{out:?}");
-    assert!(
-        out.stderr.contains(
-            "given twice, by -H 'authorization: ...' and by --token-file or GREETER_TOKEN"
-        ),
-        "{}",
-        out.stderr
-    );
-}
-
-#[test]
 fn an_unreadable_or_empty_token_file_fails_with_1() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing");

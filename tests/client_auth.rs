@@ -116,6 +116,14 @@ fn a_token_and_an_authorization_header_conflict() {
         out.stderr.contains("--token-file or GREETER_TOKEN"),
         "{out:?}"
     );
+    // The whole message (this test was also in auth.rs, which no longer repeats it).
+    assert!(
+        out.stderr.contains(
+            "given twice, by -H 'authorization: ...' and by --token-file or GREETER_TOKEN"
+        ),
+        "{}",
+        out.stderr
+    );
     assert_token_never_shown(&out);
 }
 
