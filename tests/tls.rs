@@ -142,7 +142,7 @@ mod pinned {
 
     #[test]
     fn openssl_s_self_signed_certificate_given_as_the_ca_is_accepted() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("self", FOR_LOCALHOST);
         let server = greeter_tls_server(&certs, "self", &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("self.pem"), "you"]);
@@ -156,7 +156,7 @@ mod pinned {
 
     #[test]
     fn a_pinned_certificate_must_still_name_the_server() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("self", "DNS:elsewhere.test");
         let server = greeter_tls_server(&certs, "self", &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("self.pem")]);
@@ -165,7 +165,7 @@ mod pinned {
 
     #[test]
     fn an_expired_pinned_certificate_is_refused() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.expired_self_signed("old");
         let server = greeter_tls_server(&certs, "old", &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("old.pem")]);
@@ -175,7 +175,7 @@ mod pinned {
     #[test]
     fn only_the_very_certificate_is_pinned() {
         // Another self-signed certificate for the same names is not the trusted one.
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("served", FOR_LOCALHOST);
         certs.openssl_self_signed("trusted", FOR_LOCALHOST);
         let server = greeter_tls_server(&certs, "served", &[]);
@@ -387,7 +387,7 @@ mod key_forms {
 
     #[test]
     fn a_pkcs1_rsa_key_is_served() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("rsa", "DNS:localhost,IP:127.0.0.1");
         traditional(
             &certs,

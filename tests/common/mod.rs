@@ -495,6 +495,41 @@ impl HostsFile {
     }
 }
 
+/// A temporary directory for a test's own files (a token, a broken PEM); removed on drop.
+pub struct TempFiles {
+    dir: tempfile::TempDir,
+}
+
+impl TempFiles {
+    pub fn new() -> TempFiles {
+        TempFiles {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The path of the file `name` in the directory, whether or not it exists.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    /// Writes the file `name` with `contents` and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> std::path::PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).expect("write a test file");
+        path
+    }
+}
+
+impl Default for TempFiles {
+    fn default() -> TempFiles {
+        TempFiles::new()
+    }
+}
+
 /// A `unix:` address for a socket named `file` in `dir`, a temporary directory of the test's.
 pub fn socket_in(dir: &tempfile::TempDir, file: &str) -> String {
     format!("unix:{}", dir.path().join(file).display())
