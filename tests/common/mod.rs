@@ -15,6 +15,7 @@ use wait_timeout::ChildExt;
 
 pub mod certs;
 pub mod fake;
+pub mod frames;
 pub mod h2conn;
 pub mod peer;
 pub mod raw_call;
