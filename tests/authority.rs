@@ -8,8 +8,8 @@
 
 mod common;
 
-use common::peer::{node, python};
-use common::{Server, run};
+use common::Server;
+use common::peer::Official;
 
 /// Authorities that are no URI authority, and the usual one.
 const AUTHORITIES: [&str; 5] = [
@@ -20,24 +20,9 @@ const AUTHORITIES: [&str; 5] = [
     "localhost",
 ];
 
-/// Runs the official `client` (`python` or `node`) script against `target` with `authority`.
-fn call(
-    client: fn(&str, &[&str]) -> std::process::Command,
-    script: &str,
-    target: &str,
-    authority: &str,
-) -> common::Outcome {
-    run(client(
-        script,
-        &[
-            "--target",
-            target,
-            "--authority",
-            authority,
-            "--name",
-            authority,
-        ],
-    ))
+/// Runs the official `client` against `target` with `authority`.
+fn call(client: Official, target: &str, authority: &str) -> common::Outcome {
+    client.call(target, &["--authority", authority, "--name", authority])
 }
 
 fn assert_greeted(out: &common::Outcome, authority: &str) {
@@ -50,7 +35,7 @@ fn the_python_client_over_tcp_with_any_authority() {
     let server = Server::start();
     let target = server.loopback();
     for authority in AUTHORITIES {
-        let out = call(python, "greeter_client.py", &target, authority);
+        let out = call(Official::Python, &target, authority);
         assert_greeted(&out, authority);
     }
 }
@@ -60,7 +45,7 @@ fn the_node_client_over_tcp_with_any_authority() {
     let server = Server::start();
     let target = server.loopback();
     for authority in AUTHORITIES {
-        let out = call(node, "greeter_client.js", &target, authority);
+        let out = call(Official::Node, &target, authority);
         assert_greeted(&out, authority);
     }
 }
@@ -75,10 +60,7 @@ fn the_python_client_over_a_unix_socket_with_its_own_authority() {
         format!("unix://{}", path.display()),
     ] {
         let server = Server::start_with(&["--addr", &target], &[]);
-        let out = run(python(
-            "greeter_client.py",
-            &["--target", &target, "--name", "py"],
-        ));
+        let out = Official::Python.call(&target, &["--name", "py"]);
         assert_eq!(out.code, Some(0), "{target}: {out:?}");
         assert_eq!(out.stdout, "Hello py\n");
         drop(server);
@@ -92,18 +74,17 @@ fn calls_beside_a_bad_authority_go_on() {
     let server = Server::start();
     let target = server.loopback();
     for authority in ["/a", "b/c", "[not-ipv6", "x:y:z"] {
-        let args = [
-            "--target",
+        let out = Official::Python.call(
             &target,
-            "--authority",
-            authority,
-            "--name",
-            authority,
-        ];
-        let out = run(python(
-            "greeter_client.py",
-            &[&args[..], &["--repeat", "5"]].concat(),
-        ));
+            &[
+                "--authority",
+                authority,
+                "--name",
+                authority,
+                "--repeat",
+                "5",
+            ],
+        );
         assert_eq!(out.code, Some(0), ":authority {authority:?}: {out:?}");
         assert_eq!(out.stdout, format!("Hello {authority}\n").repeat(5));
     }

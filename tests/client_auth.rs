@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::certs::Certs;
 use common::peer::python_server;
-use common::{Outcome, Server, greeter, hello, run};
+use common::{Outcome, Server, TempFiles, greeter, hello, run};
 
 const TOKEN: &str = "s3cret-t0ken";
 
@@ -22,7 +21,7 @@ fn assert_token_never_shown(out: &Outcome) {
 #[test]
 fn the_token_file_reaches_the_server_and_is_never_shown() {
     let server = server();
-    let files = Certs::new();
+    let files = TempFiles::new();
     // Surrounding whitespace, as an editor leaves it, is not part of the token.
     let file = files.write("token", &format!("  {TOKEN}\n\n"));
     let out = server.hello(&["-v", "--token-file", file.to_str().unwrap()]);
@@ -58,7 +57,7 @@ fn the_token_from_the_environment_reaches_the_server() {
 #[test]
 fn the_token_file_wins_over_the_environment() {
     let server = server();
-    let files = Certs::new();
+    let files = TempFiles::new();
     let file = files.write("token", TOKEN);
     let mut command = greeter(["hello", "--addr", &server.loopback(), "--token-file"]);
     command.arg(&file).env("GREETER_TOKEN", "not-the-token");
@@ -90,7 +89,7 @@ fn a_missing_or_wrong_token_is_unauthenticated() {
 #[test]
 fn an_empty_token_file_fails_with_1_and_an_empty_variable_is_a_usage_error() {
     // One rule for both sides (src/secret.rs): a file's content is like an unreadable file.
-    let files = Certs::new();
+    let files = TempFiles::new();
     let file = files.write("token", " \n");
     let out = hello(&["--token-file", file.to_str().unwrap()]);
     assert_eq!(out.code, Some(1), "{out:?}");
@@ -116,12 +115,20 @@ fn a_token_and_an_authorization_header_conflict() {
         out.stderr.contains("--token-file or GREETER_TOKEN"),
         "{out:?}"
     );
+    // The whole message (this test was also in auth.rs, which no longer repeats it).
+    assert!(
+        out.stderr.contains(
+            "given twice, by -H 'authorization: ...' and by --token-file or GREETER_TOKEN"
+        ),
+        "{}",
+        out.stderr
+    );
     assert_token_never_shown(&out);
 }
 
 #[test]
 fn an_unreadable_token_file_is_exit_1_naming_it() {
-    let files = Certs::new();
+    let files = TempFiles::new();
     let missing = files.dir().join("no-such-token");
     let out = hello(&["--token-file", missing.to_str().unwrap()]);
     assert_eq!(out.code, Some(1), "{out:?}");

@@ -139,18 +139,14 @@ fn a_zero_keepalive_interval_is_refused() {
 /// the ack of the client's) and then reads and ignores everything: no PING is ever answered,
 /// no call ever ends.
 mod deaf_server {
-    use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::thread::{self, JoinHandle};
     use std::time::{Duration, Instant};
 
     use super::BOUND;
+    use super::common::frames::{self, ACK, FrameReader, Received, SETTINGS};
 
-    /// HTTP/2 frame types, as RFC 9113 numbers them.
-    pub const SETTINGS: u8 = 0x4;
-    pub const PING: u8 = 0x6;
-    const ACK: u8 = 0x1;
-    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    pub use super::common::frames::PING;
 
     /// What the one connection it took brought: the client's frames as (type, flags), and
     /// whether the client closed it within [`BOUND`].
@@ -184,56 +180,28 @@ mod deaf_server {
         (addr, serving)
     }
 
-    fn serve(mut tcp: TcpStream, deadline: Instant) -> Heard {
-        // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
-        tcp.write_all(&[0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]).unwrap();
-        let mut bytes = Vec::new();
-        let mut buffer = [0; 4096];
+    fn serve(tcp: TcpStream, deadline: Instant) -> Heard {
+        let mut conn = FrameReader::server(tcp);
+        conn.send(&frames::frame(SETTINGS, 0, 0, &[]));
+        let mut seen = Vec::new();
         let mut acked = false;
         let closed_by_client = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break false;
+            match conn.read(deadline) {
+                Received::Frames(frames) => {
+                    seen.extend(frames.iter().map(|frame| (frame.kind, frame.flags)));
+                }
+                Received::Closed => break true,
+                Received::Silent => break false,
             }
-            tcp.set_read_timeout(Some(left)).unwrap();
-            match tcp.read(&mut buffer) {
-                Ok(0) => break true,
-                Ok(read) => bytes.extend_from_slice(&buffer[..read]),
-                Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => break true,
-                Err(_) => break false,
-            }
-            let frames = frames(&bytes);
-            if !acked && frames.contains(&(SETTINGS, 0)) {
-                tcp.write_all(&[0, 0, 0, SETTINGS, ACK, 0, 0, 0, 0])
-                    .unwrap();
+            if !acked && seen.contains(&(SETTINGS, 0)) {
+                conn.send(&frames::frame(SETTINGS, ACK, 0, &[]));
                 acked = true;
             }
         };
         Heard {
-            frames: frames(&bytes),
+            frames: seen,
             closed_by_client,
         }
-    }
-
-    /// The frames after the preface, as (type, flags), as far as they have come.
-    fn frames(bytes: &[u8]) -> Vec<(u8, u8)> {
-        let Some(mut bytes) = bytes.strip_prefix(PREFACE) else {
-            assert!(
-                PREFACE.starts_with(&bytes[..bytes.len().min(PREFACE.len())]),
-                "no preface"
-            );
-            return Vec::new();
-        };
-        let mut frames = Vec::new();
-        while bytes.len() >= 9 {
-            let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
-            if bytes.len() < 9 + len {
-                break;
-            }
-            frames.push((bytes[3], bytes[4]));
-            bytes = &bytes[9 + len..];
-        }
-        frames
     }
 }
 

@@ -5,15 +5,16 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::certs::Certs;
+use common::fake::AnsweringServer;
 use common::peer::python_server;
-use common::{BOUND, Outcome, Server, greeter, hello, refusing_addr, run};
+use common::{Outcome, Server, greeter, hello, refusing_addr, run};
 
 /// The Python greeter_server serving TLS with `cert`/`key` of `certs`, requiring client
 /// certificates signed by `client_ca` if given.
-fn tls_server(certs: &Certs, cert: &str, key: &str, client_ca: Option<&str>) -> Server {
+fn python_tls_server(certs: &Certs, cert: &str, key: &str, client_ca: Option<&str>) -> Server {
     let (cert, key) = (certs.path(cert), certs.path(key));
     let mut args = vec!["--tls-cert", cert.as_str(), "--tls-key", key.as_str()];
     let client_ca = client_ca.map(|ca| certs.path(ca));
@@ -28,7 +29,8 @@ fn assert_greeted(out: &Outcome) {
     assert_eq!(out.stdout, "Hello world\n", "{out:?}");
 }
 
-fn assert_unavailable(out: &Outcome, fragment: &str) {
+/// Asserts `out` is UNAVAILABLE with `fragment` in a one-line stderr.
+fn assert_unavailable_in_one_line(out: &Outcome, fragment: &str) {
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");
     assert!(
@@ -41,7 +43,7 @@ fn assert_unavailable(out: &Outcome, fragment: &str) {
 #[test]
 fn https_address_with_the_servers_ca() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let addr = format!("https://localhost:{}", server.port());
     let out = hello(&["--addr", &addr, "--ca-cert", &certs.path("ca.pem")]);
     assert_greeted(&out);
@@ -51,7 +53,7 @@ fn https_address_with_the_servers_ca() {
 #[test]
 fn tls_flag_checks_an_ip_address_against_the_ip_san() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let out = server.hello(&["--tls", "--ca-cert", &certs.path("ca.pem")]);
     assert_greeted(&out);
 }
@@ -70,7 +72,7 @@ fn hello_with_system_roots(server: &Server, ca_file: &str) -> Outcome {
 #[test]
 fn without_ca_cert_the_system_roots_are_trusted() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let out = hello_with_system_roots(&server, &certs.path("ca.pem"));
     assert_greeted(&out);
     assert_eq!(out.stderr, "");
@@ -79,9 +81,9 @@ fn without_ca_cert_the_system_roots_are_trusted() {
 #[test]
 fn the_system_roots_do_not_trust_a_private_ca() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let out = hello_with_system_roots(&server, &certs.path("other-ca.pem"));
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         "not signed by a trusted CA: give its CA with --ca-cert",
     );
@@ -90,7 +92,7 @@ fn the_system_roots_do_not_trust_a_private_ca() {
 #[test]
 fn no_system_roots_at_all_stop_the_run_before_connecting() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let empty = certs.write("empty.pem", "");
     let out = hello_with_system_roots(&server, empty.to_str().unwrap());
     assert_eq!(out.code, Some(1), "{out:?}");
@@ -106,9 +108,9 @@ fn no_system_roots_at_all_stop_the_run_before_connecting() {
 #[test]
 fn an_unknown_ca_is_named_with_the_fix() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let out = server.hello(&["--ca-cert", &certs.path("other-ca.pem")]);
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         &format!(
             "could not connect to {}: the server's certificate is not signed by a trusted CA: \
@@ -121,14 +123,14 @@ fn an_unknown_ca_is_named_with_the_fix() {
 #[test]
 fn a_wrong_server_name_lists_the_names_the_certificate_has() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let out = server.hello(&[
         "--ca-cert",
         &certs.path("ca.pem"),
         "--server-name",
         "greeter.example",
     ]);
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         "the server's certificate is not valid for greeter.example (it is for",
     );
@@ -142,9 +144,9 @@ fn a_wrong_server_name_lists_the_names_the_certificate_has() {
 #[test]
 fn an_expired_certificate_says_when() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "expired.pem", "expired.key", None);
+    let server = python_tls_server(&certs, "expired.pem", "expired.key", None);
     let out = server.hello(&["--ca-cert", &certs.path("ca.pem")]);
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         "the server's certificate expired on 2021-01-01T00:00:00Z",
     );
@@ -153,7 +155,7 @@ fn an_expired_certificate_says_when() {
 #[test]
 fn mutual_tls_with_a_client_certificate() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", Some("ca.pem"));
+    let server = python_tls_server(&certs, "server.pem", "server.key", Some("ca.pem"));
     let flags = certs.client_flags("client");
     let out = server.hello(&flags.iter().map(String::as_str).collect::<Vec<_>>());
     assert_greeted(&out);
@@ -162,9 +164,9 @@ fn mutual_tls_with_a_client_certificate() {
 #[test]
 fn a_server_requiring_a_client_certificate_says_so() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", Some("ca.pem"));
+    let server = python_tls_server(&certs, "server.pem", "server.key", Some("ca.pem"));
     let out = server.hello(&["--ca-cert", &certs.path("ca.pem")]);
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         "the server requires a client certificate: give --cert and --key",
     );
@@ -173,10 +175,10 @@ fn a_server_requiring_a_client_certificate_says_so() {
 #[test]
 fn a_client_certificate_the_server_does_not_trust_is_rejected() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", Some("other-ca.pem"));
+    let server = python_tls_server(&certs, "server.pem", "server.key", Some("other-ca.pem"));
     let flags = certs.client_flags("client");
     let out = server.hello(&flags.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_unavailable(&out, "the server rejected our client certificate");
+    assert_unavailable_in_one_line(&out, "the server rejected our client certificate");
 }
 
 #[test]
@@ -190,7 +192,7 @@ fn a_tls_client_against_a_plaintext_server_fails_fast_and_says_so() {
         "--timeout",
         "10s",
     ]);
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         &format!(
             "the server at {} does not speak TLS (it answered in plaintext): use http:// or \
@@ -204,10 +206,10 @@ fn a_tls_client_against_a_plaintext_server_fails_fast_and_says_so() {
 #[test]
 fn a_plaintext_client_against_a_tls_server_fails_fast_and_says_so() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let out = server.hello(&["--timeout", "10s"]);
     let addr = server.loopback();
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         &format!("the server at {addr} speaks TLS: use https://{addr} or --tls"),
     );
@@ -217,7 +219,7 @@ fn a_plaintext_client_against_a_tls_server_fails_fast_and_says_so() {
 #[test]
 fn insecure_skip_verify_accepts_an_unknown_ca_with_one_warning() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let out = server.hello(&["--insecure-skip-verify"]);
     assert_greeted(&out);
     assert_eq!(
@@ -302,7 +304,7 @@ fn an_invalid_server_name_is_a_usage_error() {
 #[test]
 fn replicas_speak_tls_too() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server.pem", "server.key", None);
+    let server = python_tls_server(&certs, "server.pem", "server.key", None);
     let addr = format!("https://{}", server.loopback());
     let out = hello(&[
         "--addr",
@@ -319,93 +321,6 @@ fn replicas_speak_tls_too() {
     assert!(out.stderr.contains("calls 3, ok 3"), "{out:?}");
 }
 
-/// A loopback server that answers each of its first `connections` connections with `answer`
-/// and closes its side, the way a server of the other kind answers; later connections wait in
-/// the backlog, unanswered, until it is dropped. Dropping it stops and joins its thread.
-struct AnsweringServer {
-    addr: String,
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<usize>>,
-}
-
-impl AnsweringServer {
-    fn start(answer: &'static [u8], connections: usize) -> AnsweringServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let deadline = Instant::now() + BOUND;
-            let mut answered = 0;
-            // A bounded poll for the next connection, until the test stops it.
-            while answered < connections && Instant::now() < deadline {
-                match stopped.try_recv() {
-                    Err(std::sync::mpsc::TryRecvError::Empty) => {}
-                    _ => return answered,
-                }
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        answer_once(stream, answer);
-                        answered += 1;
-                    }
-                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(5));
-                    }
-                    Err(_) => return answered,
-                }
-            }
-            // The listener stays open (later connections unanswered) until the test is done.
-            let _ = stopped.recv_timeout(BOUND);
-            drop(listener);
-            answered
-        });
-        AnsweringServer {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    /// Stops the server; how many connections it answered.
-    fn finish(mut self) -> usize {
-        self.stop.take();
-        self.thread
-            .take()
-            .unwrap()
-            .join()
-            .expect("answering server")
-    }
-}
-
-impl Drop for AnsweringServer {
-    fn drop(&mut self) {
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// Reads the start of what the client sends, answers, closes our side (a FIN, after the
-/// answer), then reads until the client closes its side: the sign it has read all it
-/// wanted. Closing with the client's bytes unread would send a reset that could destroy the
-/// answer before the client reads it.
-fn answer_once(mut stream: std::net::TcpStream, answer: &[u8]) {
-    use std::io::{Read, Write};
-    stream.set_nonblocking(false).unwrap();
-    stream.set_read_timeout(Some(BOUND)).unwrap();
-    let mut first = [0u8; 24];
-    let _ = stream.read(&mut first);
-    let _ = stream.write_all(answer);
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let mut rest = [0u8; 4096];
-    while let Ok(read) = stream.read(&mut rest) {
-        if read == 0 {
-            break;
-        }
-    }
-}
-
 #[test]
 fn a_tls_alert_in_answer_to_plaintext_is_recognised_at_once() {
     // What rustls-based servers send for a plaintext preface: a fatal decode_error alert.
@@ -414,7 +329,7 @@ fn a_tls_alert_in_answer_to_plaintext_is_recognised_at_once() {
     let server = AnsweringServer::start(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32], 1);
     let addr = server.addr.clone();
     let out = hello(&["--addr", &addr, "--timeout", "10s"]);
-    assert_unavailable(
+    assert_unavailable_in_one_line(
         &out,
         &format!("the server at {addr} speaks TLS: use https://{addr} or --tls"),
     );
@@ -428,7 +343,7 @@ fn a_silent_plaintext_failure_only_mentions_tls() {
     let server = AnsweringServer::start(b"", 2);
     let addr = server.addr.clone();
     let out = hello(&["--addr", &addr, "--timeout", "10s"]);
-    assert_unavailable(&out, "a server that speaks only TLS can close like this");
+    assert_unavailable_in_one_line(&out, "a server that speaks only TLS can close like this");
     assert!(!out.stderr.contains("speaks TLS:"), "{out:?}");
     assert!(out.elapsed < Duration::from_secs(5), "{out:?}");
     assert_eq!(server.finish(), 2, "the plaintext call and the TLS probe");

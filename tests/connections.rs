@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::frames::{self, FrameReader, Received};
 use common::h2conn::{H2Conn, hello_request};
 use common::{BOUND, Server};
 
@@ -147,46 +147,24 @@ mod age {
 mod keepalive {
     use super::*;
 
-    /// HTTP/2 frame types, as RFC 9113 numbers them.
-    const SETTINGS: u8 = 0x4;
-    const PING: u8 = 0x6;
-    pub const GOAWAY: u8 = 0x7;
+    pub use common::frames::{GOAWAY, PING};
 
     /// A client that says hello in HTTP/2 and then never answers anything: what the server
     /// sends within `listen`, as (type, flags) pairs, and whether it closed the connection.
     pub fn silent_client(addr: &str, listen: Duration) -> (Vec<(u8, u8)>, bool) {
-        let mut tcp = TcpStream::connect(addr).unwrap();
-        tcp.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
-        // An empty SETTINGS frame: length 0, type 4, no flags, stream 0.
-        tcp.write_all(&[0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]).unwrap();
+        let mut conn = FrameReader::client(TcpStream::connect(addr).unwrap());
+        conn.send(&frames::client_hello());
         let deadline = Instant::now() + listen;
-        let mut bytes = Vec::new();
-        let mut buffer = [0; 4096];
+        let mut seen = Vec::new();
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return (frames(&bytes), false);
-            }
-            tcp.set_read_timeout(Some(left)).unwrap();
-            match tcp.read(&mut buffer) {
-                Ok(0) => return (frames(&bytes), true),
-                Ok(read) => bytes.extend_from_slice(&buffer[..read]),
-                Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {
-                    return (frames(&bytes), true);
+            match conn.read(deadline) {
+                Received::Frames(frames) => {
+                    seen.extend(frames.iter().map(|frame| (frame.kind, frame.flags)));
                 }
-                Err(_) => return (frames(&bytes), false),
+                Received::Closed => return (seen, true),
+                Received::Silent => return (seen, false),
             }
         }
-    }
-
-    fn frames(mut bytes: &[u8]) -> Vec<(u8, u8)> {
-        let mut frames = Vec::new();
-        while bytes.len() >= 9 {
-            let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
-            frames.push((bytes[3], bytes[4]));
-            bytes = &bytes[(9 + len).min(bytes.len())..];
-        }
-        frames
     }
 
     #[test]

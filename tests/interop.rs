@@ -26,12 +26,6 @@ fn probe(server: &Server, args: &[&str]) -> Vec<String> {
 mod official_clients_against_greeter_serve {
     use super::*;
 
-    fn client(peer: Official, target: &str, args: &[&str]) -> common::Outcome {
-        let mut all = vec!["--target", target];
-        all.extend_from_slice(args);
-        run(peer.client(&all))
-    }
-
     #[test]
     fn say_hello_with_any_name() {
         let server = Server::start();
@@ -41,7 +35,7 @@ mod official_clients_against_greeter_serve {
                 ("Zoë 世界 🌍", "Hello Zoë 世界 🌍\n"),
                 ("", "Hello \n"),
             ] {
-                let out = client(peer, &server.loopback(), &["--name", name]);
+                let out = peer.call(&server.loopback(), &["--name", name]);
                 assert_eq!(out.code, Some(0), "{peer:?}: {out:?}");
                 assert_eq!(out.stdout, greeting, "{peer:?}");
             }
@@ -56,7 +50,7 @@ mod official_clients_against_greeter_serve {
         let server = Server::start_with(&["--addr", &addr], &[]);
         for peer in Official::ALL {
             for target in [addr.clone(), format!("unix://{}", path.display())] {
-                let out = client(peer, &target, &["--name", "u"]);
+                let out = peer.call(&target, &["--name", "u"]);
                 assert_eq!(out.code, Some(0), "{peer:?} {target}: {out:?}");
                 assert_eq!(out.stdout, "Hello u\n", "{peer:?} {target}");
             }
@@ -79,13 +73,9 @@ mod official_clients_against_greeter_serve {
         );
         for peer in Official::ALL {
             let target = server.loopback();
-            let out = client(peer, &target, &["--method", "server-stream", "--name", "s"]);
+            let out = peer.call(&target, &["--method", "server-stream", "--name", "s"]);
             assert_eq!(out.stdout, "Hello s\n".repeat(3), "{peer:?}: {out:?}");
-            let out = client(
-                peer,
-                &target,
-                &["--method", "bidi", "--name", "a", "--name", "b"],
-            );
+            let out = peer.call(&target, &["--method", "bidi", "--name", "a", "--name", "b"]);
             assert_eq!(out.stdout, "Hello a\nHello b\n", "{peer:?}: {out:?}");
         }
     }
@@ -176,11 +166,8 @@ mod greeter_hello_against_official_servers {
             assert_eq!(out.code, Some(68), "{peer:?}: {out:?}");
             assert!(out.stderr.contains("DEADLINE_EXCEEDED"), "{}", out.stderr);
             common::assert_ended_by(&out, Duration::from_millis(300));
-            let deadline = std::time::Instant::now() + BOUND;
-            while !server.stderr().contains("SayHello cancelled") {
-                assert!(std::time::Instant::now() < deadline, "{}", server.stderr());
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            let stderr = server.stderr_when(|stderr| stderr.contains("SayHello cancelled"));
+            assert!(stderr.contains("SayHello cancelled"), "{stderr}");
         }
     }
 

@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use common::h2conn::{H2Conn, framed, hello_request, prefix_only};
-use common::peer::python;
+use common::peer::Official;
 use common::{Server, run};
 
 const SAY_HELLO: &str = "/helloworld.Greeter/SayHello";
@@ -107,28 +107,16 @@ fn concurrent_streams_per_connection_are_advertised() {
 /// written by hand, since h2 (like every conforming client) would queue it instead, and does
 /// even that only once it has read the server's SETTINGS, which the test cannot order.
 mod beyond_the_stream_limit {
-    use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::Instant;
 
     use super::*;
+    use common::frames::{
+        self, ACK, DATA, END_HEADERS, END_STREAM, Frame, FrameReader, HEADERS, RST_STREAM,
+        Received, SETTINGS, frame,
+    };
 
-    const DATA: u8 = 0x0;
-    const HEADERS: u8 = 0x1;
-    const RST_STREAM: u8 = 0x3;
-    const SETTINGS: u8 = 0x4;
-    const END_STREAM: u8 = 0x1;
-    const END_HEADERS: u8 = 0x4;
-    const ACK: u8 = 0x1;
     const REFUSED_STREAM: u32 = 0x7;
-
-    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-        let mut frame = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-        frame.extend_from_slice(&[kind, flags]);
-        frame.extend_from_slice(&stream.to_be_bytes());
-        frame.extend_from_slice(payload);
-        frame
-    }
 
     /// A SayHello request's header block in HPACK, with no Huffman coding and no indexing.
     fn request_headers(authority: &str) -> Vec<u8> {
@@ -153,19 +141,16 @@ mod beyond_the_stream_limit {
     fn is_refused_and_the_stream_in_flight_is_still_served() {
         let server = Server::start_on_loopback(&["--max-concurrent-streams", "1"]);
         let addr = server.loopback();
-        let mut tcp = TcpStream::connect(&addr).unwrap();
+        let mut conn = FrameReader::client(TcpStream::connect(&addr).unwrap());
         let headers = request_headers(&addr);
-        let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
-        hello.extend(frame(SETTINGS, 0, 0, &[]));
+        let mut hello = frames::client_hello();
         // Stream 1: headers only, so the call stays in flight. Stream 3: a whole call.
         hello.extend(frame(HEADERS, END_HEADERS, 1, &headers));
         hello.extend(frame(HEADERS, END_HEADERS, 3, &headers));
         hello.extend(frame(DATA, END_STREAM, 3, &hello_request("second")));
-        tcp.write_all(&hello).unwrap();
+        conn.send(&hello);
 
         let deadline = Instant::now() + common::BOUND;
-        let mut bytes = Vec::new();
-        let mut buffer = [0; 4096];
         let mut first_sent = false;
         let mut refused = None;
         let mut reply_to_first = Vec::new();
@@ -176,25 +161,23 @@ mod beyond_the_stream_limit {
                 !left.is_zero(),
                 "no end to stream 1 within the bound: refused {refused:?}"
             );
-            tcp.set_read_timeout(Some(left)).unwrap();
-            let read = tcp
-                .read(&mut buffer)
-                .expect("the server keeps the connection open");
-            assert_ne!(read, 0, "the server closed the connection");
-            bytes.extend_from_slice(&buffer[..read]);
-            while bytes.len() >= 9 {
-                let len = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]) as usize;
-                if bytes.len() < 9 + len {
-                    break;
-                }
-                let (kind, flags) = (bytes[3], bytes[4]);
-                let stream =
-                    u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]) & !(1 << 31);
-                let payload = bytes[9..9 + len].to_vec();
-                bytes.drain(..9 + len);
+            let frames = match conn.read(deadline) {
+                Received::Frames(frames) => frames,
+                Received::Closed => panic!("the server closed the connection"),
+                Received::Silent => panic!(
+                    "the server keeps the connection open: no frame within the bound, refused {refused:?}"
+                ),
+            };
+            for Frame {
+                kind,
+                flags,
+                stream,
+                payload,
+            } in frames
+            {
                 match (kind, stream) {
                     (SETTINGS, 0) if flags & ACK == 0 => {
-                        tcp.write_all(&frame(SETTINGS, ACK, 0, &[])).unwrap();
+                        conn.send(&frame(SETTINGS, ACK, 0, &[]));
                     }
                     // Its DATA, already sent, may earn it a second reset (STREAM_CLOSED).
                     (RST_STREAM, 3) if refused.is_none() => {
@@ -209,8 +192,7 @@ mod beyond_the_stream_limit {
             // Once the second stream is refused, the first may end.
             if refused.is_some() && !first_sent {
                 let message = hello_request("first");
-                tcp.write_all(&frame(DATA, END_STREAM, 1, &message))
-                    .unwrap();
+                conn.send(&frame(DATA, END_STREAM, 1, &message));
                 first_sent = true;
             }
         }
@@ -423,18 +405,10 @@ mod compression {
     }
 
     fn python_client(server: &Server, compression: &str) -> common::Outcome {
-        let target = server.loopback();
-        run(python(
-            "greeter_client.py",
-            &[
-                "--target",
-                &target,
-                "--name",
-                "py",
-                "--compression",
-                compression,
-            ],
-        ))
+        Official::Python.call(
+            &server.loopback(),
+            &["--name", "py", "--compression", compression],
+        )
     }
 
     #[test]

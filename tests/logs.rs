@@ -11,24 +11,20 @@ const UNIMPLEMENTED: &str = "grpc-status Some(\"12\")";
 /// Waits, at most [`BOUND`], until the server's stderr holds `lines` lines containing
 /// `needle`, and returns those lines.
 fn wait_for_lines(server: &Server, needle: &str, lines: usize) -> Vec<String> {
-    let deadline = std::time::Instant::now() + BOUND;
-    loop {
-        let found: Vec<String> = server
-            .stderr()
+    let with_needle = |stderr: &str| -> Vec<String> {
+        stderr
             .lines()
             .filter(|line| line.contains(needle))
             .map(str::to_owned)
-            .collect();
-        if found.len() >= lines {
-            return found;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{lines} lines with {needle:?} expected in:\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+            .collect()
+    };
+    let stderr = server.stderr_when(|stderr| with_needle(stderr).len() >= lines);
+    let found = with_needle(&stderr);
+    assert!(
+        found.len() >= lines,
+        "{lines} lines with {needle:?} expected in:\n{stderr}"
+    );
+    found
 }
 
 #[test]

@@ -6,7 +6,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
 
 use common::raw_call::HalfSentCall;
 use common::{BOUND, Server, greeter, run};
@@ -29,14 +28,10 @@ fn monitored(workers: &str) -> Monitored {
         ],
         &[],
     );
-    let deadline = Instant::now() + BOUND;
-    let metrics = loop {
-        let stderr = server.stderr();
-        if let Some(rest) = stderr.split("metrics on http://").nth(1) {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-        assert!(Instant::now() < deadline, "no metrics address in: {stderr}");
-        std::thread::sleep(Duration::from_millis(10));
+    let stderr = server.stderr_when(|stderr| stderr.contains("metrics on http://"));
+    let metrics = match stderr.split("metrics on http://").nth(1) {
+        Some(rest) => rest.split('/').next().unwrap().to_owned(),
+        None => panic!("no metrics address in: {stderr}"),
     };
     Monitored { server, metrics }
 }
@@ -108,14 +103,7 @@ fn scrape(addr: &str) -> Vec<Sample> {
 /// Scrapes until `settled` holds for the samples, at most for [`BOUND`]: the server records a
 /// call and a closed connection a moment after the client has seen the end of them.
 fn scrape_until(addr: &str, settled: impl Fn(&[Sample]) -> bool) -> Vec<Sample> {
-    let deadline = Instant::now() + BOUND;
-    loop {
-        let samples = scrape(addr);
-        if settled(&samples) || Instant::now() >= deadline {
-            return samples;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::settle(BOUND, || scrape(addr), |samples| settled(samples))
 }
 
 /// The sum of `name` over the samples whose labels include all of `labels`.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{BOUND, Background, Server, greeter, has_ipv6_loopback, hello, run};
 
@@ -13,22 +13,28 @@ fn logged_server() -> Server {
 
 /// How many SayHello calls `server` has logged so far.
 fn calls_served(server: &Server) -> usize {
-    server
-        .stderr()
+    calls_in(&server.stderr())
+}
+
+/// How many SayHello calls a server's `stderr` logs.
+fn calls_in(stderr: &str) -> usize {
+    stderr
         .lines()
         .filter(|line| line.contains("method=/helloworld.Greeter/SayHello"))
         .count()
 }
 
-/// Waits, at most [`BOUND`], until every server has logged a call (the access log is written
-/// when a call ends, just after the client has its reply).
+/// Waits, at most [`BOUND`] for each, until every server has logged `at_least` calls (the
+/// access log is written when a call ends, just after the client has its reply).
 fn wait_until_each_served(servers: &[Server], at_least: usize) {
-    let deadline = Instant::now() + BOUND;
-    while servers.iter().any(|server| calls_served(server) < at_least) {
-        let counts: Vec<usize> = servers.iter().map(calls_served).collect();
-        assert!(Instant::now() < deadline, "calls per server: {counts:?}");
-        std::thread::sleep(Duration::from_millis(10));
+    for server in servers {
+        server.stderr_when(|stderr| calls_in(stderr) >= at_least);
     }
+    let counts: Vec<usize> = servers.iter().map(calls_served).collect();
+    assert!(
+        counts.iter().all(|&count| count >= at_least),
+        "calls per server: {counts:?}"
+    );
 }
 
 #[test]
@@ -217,11 +223,8 @@ mod set_aside {
             out.stderr
         );
         let ok = counts.1 as usize;
-        let deadline = Instant::now() + BOUND;
-        while calls_served(&live) < ok {
-            assert!(Instant::now() < deadline, "{} of {ok}", calls_served(&live));
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let served = calls_in(&live.stderr_when(|stderr| calls_in(stderr) >= ok));
+        assert!(served >= ok, "{served} of {ok}");
         assert_eq!(calls_served(&live), ok, "the live replica served every ok");
         counts
     }
@@ -275,15 +278,12 @@ fn host_names_are_resolved_again_every_5_s() {
     ]));
     wait_until_each_served(std::slice::from_ref(&v4), 1);
     hosts.point("moving.test", &["::1"]);
-    let moved = Instant::now();
-    let deadline = moved + Duration::from_secs(5) + Duration::from_secs(3);
-    while calls_served(&v6) == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "no call reached the new address within 8 s of the change"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let within = Duration::from_secs(5) + Duration::from_secs(3);
+    let v6_log = v6.stderr_within(within, |stderr| calls_in(stderr) > 0);
+    assert!(
+        calls_in(&v6_log) > 0,
+        "no call reached the new address within 8 s of the change"
+    );
     // From then on the old address gets no calls: at most the one in flight at the switch.
     let v4_then = calls_served(&v4);
     let v6_then = calls_served(&v6);

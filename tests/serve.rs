@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use common::raw_call::HalfSentCall;
-use common::{BOUND, Server, assert_bad_addr, greeter, has_ipv6_loopback, hello, run};
+use common::{BOUND, Server, assert_bad_addr, greeter, has_ipv6_loopback, hello, run, socket_in};
 
 #[test]
 fn the_readiness_line_names_the_real_port() {
@@ -220,14 +220,10 @@ fn serves_with_any_number_of_workers() {
 mod unix_socket {
     use super::*;
 
-    fn socket_in(dir: &tempfile::TempDir) -> String {
-        format!("unix:{}", dir.path().join("greeter.sock").display())
-    }
-
     #[test]
     fn serves_and_answers_on_a_unix_socket() {
         let dir = tempfile::tempdir().unwrap();
-        let addr = socket_in(&dir);
+        let addr = socket_in(&dir, "greeter.sock");
         let server = Server::start_with(&["--addr", &addr], &[]);
         assert_eq!(server.addr, addr);
         let out = hello(&["--addr", &addr, "unix"]);
@@ -241,7 +237,7 @@ mod unix_socket {
     fn the_socket_file_is_removed_on_exit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("greeter.sock");
-        let mut server = Server::start_with(&["--addr", &socket_in(&dir)], &[]);
+        let mut server = Server::start_with(&["--addr", &socket_in(&dir, "greeter.sock")], &[]);
         assert!(path.exists());
         server.signal(libc::SIGTERM);
         assert_eq!(server.wait_exit(BOUND).and_then(|s| s.code()), Some(0));
@@ -255,14 +251,14 @@ mod unix_socket {
         // A socket file nobody listens on, as a killed server leaves it.
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         assert!(path.exists());
-        let server = Server::start_with(&["--addr", &socket_in(&dir)], &[]);
+        let server = Server::start_with(&["--addr", &socket_in(&dir, "greeter.sock")], &[]);
         assert_eq!(server.hello(&["fresh"]).stdout, "Hello fresh\n");
     }
 
     #[test]
     fn a_live_socket_is_not_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        let addr = socket_in(&dir);
+        let addr = socket_in(&dir, "greeter.sock");
         let server = Server::start_with(&["--addr", &addr], &[]);
         let out = run(greeter(["serve", "--addr", &addr]));
         assert_eq!(out.code, Some(1), "{out:?}");
@@ -278,7 +274,11 @@ mod unix_socket {
     fn a_regular_file_is_never_replaced() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("greeter.sock"), "precious").unwrap();
-        let out = run(greeter(["serve", "--addr", &socket_in(&dir)]));
+        let out = run(greeter([
+            "serve",
+            "--addr",
+            &socket_in(&dir, "greeter.sock"),
+        ]));
         assert_eq!(out.code, Some(1), "{out:?}");
         assert!(out.stderr.contains("is not a socket"), "{}", out.stderr);
         let kept = std::fs::read_to_string(dir.path().join("greeter.sock")).unwrap();
@@ -291,7 +291,7 @@ mod unix_socket {
         for (mode, expected) in [("0600", 0o600), ("660", 0o660)] {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("greeter.sock");
-            let addr = socket_in(&dir);
+            let addr = socket_in(&dir, "greeter.sock");
             let server = Server::start_with(&["--addr", &addr, "--unix-mode", mode], &[]);
             let actual = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(actual, expected, "--unix-mode {mode}");
@@ -324,7 +324,7 @@ mod unix_socket {
     #[test]
     fn a_missing_socket_is_unavailable() {
         let dir = tempfile::tempdir().unwrap();
-        let addr = socket_in(&dir);
+        let addr = socket_in(&dir, "greeter.sock");
         let out = hello(&["--addr", &addr]);
         assert_eq!(out.code, Some(78), "{out:?}");
         assert!(
@@ -349,6 +349,15 @@ fn a_call_in_flight_when_sigterm_arrives_completes() {
         .wait_exit(BOUND)
         .expect("exits once the call is done");
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
+}
+
+#[test]
+fn a_call_held_in_flight_takes_a_name_of_any_length() {
+    // The kit's raw call encodes and decodes varint lengths: a name past 127 bytes works.
+    let server = Server::start();
+    let long = "n".repeat(300);
+    let call = HalfSentCall::start(&server.loopback());
+    assert_eq!(call.finish(&long), Ok(format!("Hello {long}")));
 }
 
 #[test]
@@ -420,13 +429,7 @@ fn the_grace_period_bounds_the_drain() {
 }
 
 fn wait_for_drain_message(server: &Server) {
-    let deadline = std::time::Instant::now() + BOUND;
-    while !server.stderr().contains("no longer accepting connections") {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no drain message: {}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let drained = |stderr: &str| stderr.contains("no longer accepting connections");
+    let stderr = server.stderr_when(drained);
+    assert!(drained(&stderr), "no drain message: {stderr}");
 }

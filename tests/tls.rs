@@ -7,11 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::certs::Certs;
-use common::peer::python;
+use common::peer::Official;
 use common::{Outcome, Server, greeter, hello, run};
 
 /// `greeter serve` on a loopback port with the certificate `cert` (and its key), plus `extra`.
-fn tls_server(certs: &Certs, cert: &str, extra: &[&str]) -> Server {
+fn greeter_tls_server(certs: &Certs, cert: &str, extra: &[&str]) -> Server {
     let cert_path = certs.path(&format!("{cert}.pem"));
     let key_path = certs.path(&format!("{cert}.key"));
     let mut args = vec![
@@ -34,7 +34,8 @@ fn https_hello(server: &Server, args: &[&str]) -> Outcome {
     hello(&all)
 }
 
-fn assert_unavailable(out: &Outcome, hint: &str) {
+/// Asserts `out` is UNAVAILABLE naming `hint`, long before the 10 s deadline.
+fn assert_unavailable_fast(out: &Outcome, hint: &str) {
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");
     assert!(
@@ -51,7 +52,7 @@ fn assert_unavailable(out: &Outcome, hint: &str) {
 #[test]
 fn greeter_hello_calls_a_tls_server() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server", &[]);
+    let server = greeter_tls_server(&certs, "server", &[]);
     let ca = certs.path("ca.pem");
     let out = https_hello(&server, &["--ca-cert", &ca, "secure"]);
     assert_eq!(out.code, Some(0), "{out:?}");
@@ -73,19 +74,12 @@ fn greeter_hello_calls_a_tls_server() {
 #[test]
 fn the_official_python_client_calls_a_tls_server() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server", &[]);
+    let server = greeter_tls_server(&certs, "server", &[]);
     let target = format!("localhost:{}", server.port());
-    let out = run(python(
-        "greeter_client.py",
-        &[
-            "--target",
-            &target,
-            "--ca-cert",
-            &certs.path("ca.pem"),
-            "--name",
-            "py",
-        ],
-    ));
+    let out = Official::Python.call(
+        &target,
+        &["--ca-cert", &certs.path("ca.pem"), "--name", "py"],
+    );
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.stdout, "Hello py\n");
 }
@@ -93,16 +87,16 @@ fn the_official_python_client_calls_a_tls_server() {
 #[test]
 fn a_client_that_does_not_trust_the_ca_is_told_to_give_it() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server", &[]);
+    let server = greeter_tls_server(&certs, "server", &[]);
     let out = https_hello(&server, &["--ca-cert", &certs.path("other-ca.pem")]);
-    assert_unavailable(&out, "--ca-cert");
+    assert_unavailable_fast(&out, "--ca-cert");
     assert!(out.stderr.contains("trusted CA"), "{}", out.stderr);
 }
 
 #[test]
 fn a_wrong_server_name_is_named() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "server", &[]);
+    let server = greeter_tls_server(&certs, "server", &[]);
     let out = https_hello(
         &server,
         &[
@@ -112,15 +106,15 @@ fn a_wrong_server_name_is_named() {
             "greeter.example",
         ],
     );
-    assert_unavailable(&out, "greeter.example");
+    assert_unavailable_fast(&out, "greeter.example");
 }
 
 #[test]
 fn an_expired_server_certificate_is_called_expired() {
     let certs = Certs::new();
-    let server = tls_server(&certs, "expired", &[]);
+    let server = greeter_tls_server(&certs, "expired", &[]);
     let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
-    assert_unavailable(&out, "expired");
+    assert_unavailable_fast(&out, "expired");
 }
 
 #[test]
@@ -129,9 +123,9 @@ fn a_ca_certificate_serving_as_the_server_s_own_is_explained() {
     // clients refuse it as a server certificate. (One the client holds is pinned: see
     // tests/pinned_certs.rs.)
     let certs = Certs::new();
-    let server = tls_server(&certs, "ca-as-server", &[]);
+    let server = greeter_tls_server(&certs, "ca-as-server", &[]);
     let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
-    assert_unavailable(&out, "is a CA certificate");
+    assert_unavailable_fast(&out, "is a CA certificate");
     let log = server.stderr_when(|log| log.contains("TLS handshake"));
     assert!(
         log.contains("does it trust this server's certificate"),
@@ -148,9 +142,9 @@ mod pinned {
 
     #[test]
     fn openssl_s_self_signed_certificate_given_as_the_ca_is_accepted() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("self", FOR_LOCALHOST);
-        let server = tls_server(&certs, "self", &[]);
+        let server = greeter_tls_server(&certs, "self", &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("self.pem"), "you"]);
         assert_eq!(out.code, Some(0), "{out:?}");
         assert_eq!(out.stdout, "Hello you\n");
@@ -162,31 +156,31 @@ mod pinned {
 
     #[test]
     fn a_pinned_certificate_must_still_name_the_server() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("self", "DNS:elsewhere.test");
-        let server = tls_server(&certs, "self", &[]);
+        let server = greeter_tls_server(&certs, "self", &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("self.pem")]);
-        assert_unavailable(&out, "not valid for localhost (it is for elsewhere.test)");
+        assert_unavailable_fast(&out, "not valid for localhost (it is for elsewhere.test)");
     }
 
     #[test]
     fn an_expired_pinned_certificate_is_refused() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.expired_self_signed("old");
-        let server = tls_server(&certs, "old", &[]);
+        let server = greeter_tls_server(&certs, "old", &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("old.pem")]);
-        assert_unavailable(&out, "the server's certificate expired on 2021-01-01");
+        assert_unavailable_fast(&out, "the server's certificate expired on 2021-01-01");
     }
 
     #[test]
     fn only_the_very_certificate_is_pinned() {
         // Another self-signed certificate for the same names is not the trusted one.
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("served", FOR_LOCALHOST);
         certs.openssl_self_signed("trusted", FOR_LOCALHOST);
-        let server = tls_server(&certs, "served", &[]);
+        let server = greeter_tls_server(&certs, "served", &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("trusted.pem")]);
-        assert_unavailable(&out, "give that very certificate as --ca-cert");
+        assert_unavailable_fast(&out, "give that very certificate as --ca-cert");
     }
 
     #[test]
@@ -195,7 +189,7 @@ mod pinned {
         certs.openssl_self_signed("client-self", "DNS:greeter-client");
         certs.openssl_self_signed("stranger", "DNS:greeter-client");
         let client_ca = certs.path("client-self.pem");
-        let server = tls_server(&certs, "server", &["--tls-client-ca", &client_ca]);
+        let server = greeter_tls_server(&certs, "server", &["--tls-client-ca", &client_ca]);
         let ca = certs.path("ca.pem");
         let as_identity = |identity: &str| {
             let (cert, key) = (
@@ -211,7 +205,7 @@ mod pinned {
         assert_eq!(out.code, Some(0), "{out:?}");
         assert_eq!(out.stdout, "Hello me\n");
         let out = as_identity("stranger");
-        assert_unavailable(&out, "the server rejected our client certificate");
+        assert_unavailable_fast(&out, "the server rejected our client certificate");
     }
 }
 
@@ -220,7 +214,7 @@ mod mutual {
 
     fn mtls_server(certs: &Certs) -> Server {
         let client_ca = certs.path("ca.pem");
-        tls_server(certs, "server", &["--tls-client-ca", &client_ca])
+        greeter_tls_server(certs, "server", &["--tls-client-ca", &client_ca])
     }
 
     /// `greeter hello` trusting the test CA and presenting the certificate `identity`.
@@ -247,11 +241,9 @@ mod mutual {
         let certs = Certs::new();
         let server = mtls_server(&certs);
         let target = format!("localhost:{}", server.port());
-        let out = run(python(
-            "greeter_client.py",
+        let out = Official::Python.call(
+            &target,
             &[
-                "--target",
-                &target,
                 "--ca-cert",
                 &certs.path("ca.pem"),
                 "--cert",
@@ -261,7 +253,7 @@ mod mutual {
                 "--name",
                 "py",
             ],
-        ));
+        );
         assert_eq!(out.stdout, "Hello py\n", "{out:?}");
     }
 
@@ -270,7 +262,7 @@ mod mutual {
         let certs = Certs::new();
         let server = mtls_server(&certs);
         let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
-        assert_unavailable(&out, "--cert");
+        assert_unavailable_fast(&out, "--cert");
         let log = server.stderr_when(|log| log.contains("TLS handshake"));
         assert!(log.contains("sent no certificate"), "{log}");
     }
@@ -293,9 +285,9 @@ mod mismatch {
     #[test]
     fn a_plaintext_client_against_a_tls_server_hears_it_speaks_tls() {
         let certs = Certs::new();
-        let server = tls_server(&certs, "server", &[]);
+        let server = greeter_tls_server(&certs, "server", &[]);
         let out = hello(&["--addr", &server.loopback(), "--timeout", "10s"]);
-        assert_unavailable(&out, "speaks TLS");
+        assert_unavailable_fast(&out, "speaks TLS");
         let log = server.stderr_when(|log| log.contains("TLS handshake"));
         assert!(log.contains("does not speak TLS"), "{log}");
         // The server goes on serving TLS clients.
@@ -308,7 +300,7 @@ mod mismatch {
         let certs = Certs::new();
         let server = Server::start();
         let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem")]);
-        assert_unavailable(&out, "does not speak TLS");
+        assert_unavailable_fast(&out, "does not speak TLS");
         assert_eq!(server.hello(&["after"]).stdout, "Hello after\n");
     }
 }
@@ -395,7 +387,7 @@ mod key_forms {
 
     #[test]
     fn a_pkcs1_rsa_key_is_served() {
-        let certs = Certs::new();
+        let certs = Certs::empty();
         certs.openssl_self_signed("rsa", "DNS:localhost,IP:127.0.0.1");
         traditional(
             &certs,
@@ -471,7 +463,7 @@ mod versions {
     #[test]
     fn tls_1_2_and_1_3_are_spoken_with_h2() {
         let certs = Certs::new();
-        let server = tls_server(&certs, "server", &[]);
+        let server = greeter_tls_server(&certs, "server", &[]);
         for (flag, version) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
             let out = s_client(&server, &[flag, "-alpn", "h2"]);
             assert_eq!(out.code, Some(0), "{flag}: {out:?}");
@@ -491,7 +483,7 @@ mod versions {
     #[test]
     fn tls_1_1_and_1_0_are_refused() {
         let certs = Certs::new();
-        let server = tls_server(&certs, "server", &[]);
+        let server = greeter_tls_server(&certs, "server", &[]);
         for (flag, n) in [("-tls1_1", 1), ("-tls1", 2)] {
             // SECLEVEL=0: OpenSSL 3 offers these versions only so.
             let out = s_client(&server, &[flag, "-cipher", "DEFAULT@SECLEVEL=0"]);
@@ -526,7 +518,7 @@ mod versions {
 fn a_client_that_never_starts_the_handshake_is_dropped_after_10_s() {
     use std::io::Read;
     let certs = Certs::new();
-    let server = tls_server(&certs, "server", &[]);
+    let server = greeter_tls_server(&certs, "server", &[]);
     let started = std::time::Instant::now();
     let mut tcp = std::net::TcpStream::connect(server.loopback()).unwrap();
     tcp.set_read_timeout(Some(common::BOUND)).unwrap();

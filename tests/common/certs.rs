@@ -5,21 +5,23 @@
 
 use std::path::{Path, PathBuf};
 
+use super::TempFiles;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, date_time_ymd,
 };
-use tempfile::TempDir;
 
-/// The PEM files of one test; removed on drop.
+/// The PEM files of one test; removed on drop. A test that only wants files of its own (a
+/// token) takes [`TempFiles`], which makes no keys.
 pub struct Certs {
-    dir: TempDir,
+    files: TempFiles,
 }
 
 impl Certs {
     pub fn new() -> Certs {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let certs = Certs { dir };
+        let certs = Certs {
+            files: TempFiles::new(),
+        };
         let (issuer, ca_pem, ca_key) = ca("greeter test CA");
         certs.write("ca.pem", &ca_pem);
         certs.write("ca.key", &ca_key);
@@ -42,6 +44,14 @@ impl Certs {
         certs.write("ca-as-server.pem", &ca_as_server);
         certs.write("ca-as-server.key", &key);
         certs
+    }
+
+    /// A directory for certificates the test makes itself ([`Certs::openssl_self_signed`],
+    /// [`Certs::expired_self_signed`]), without the set [`Certs::new`] generates.
+    pub fn empty() -> Certs {
+        Certs {
+            files: TempFiles::new(),
+        }
     }
 
     /// The certificate almost every user makes first, by the very command they use:
@@ -76,7 +86,7 @@ impl Certs {
     /// `expired.pem`/`.key`, `client.pem`/`.key`, `other-client.pem`/`.key` (signed by the
     /// unrelated CA), `ca-as-server.pem`/`.key` (a CA certificate for the server's names).
     pub fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).to_string_lossy().into_owned()
+        self.files.path(name)
     }
 
     /// `greeter hello`'s flags to trust the test CA and present the certificate `identity`
@@ -93,14 +103,12 @@ impl Certs {
     }
 
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        self.files.dir()
     }
 
-    /// Writes a file of the test's own (a broken PEM, a token) and returns its path.
+    /// Writes a file of the test's own (a broken PEM) and returns its path.
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).expect("write a test file");
-        path
+        self.files.write(name, contents)
     }
 }
 

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
 
 pub mod certs;
+pub mod fake;
+pub mod frames;
 pub mod h2conn;
 pub mod peer;
 pub mod raw_call;
@@ -287,14 +289,13 @@ impl Server {
     /// The server's stderr once `settled` holds for it, waiting at most [`BOUND`]: what a
     /// server logs about a call can reach us a moment after the client has its reply.
     pub fn stderr_when(&self, settled: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + BOUND;
-        loop {
-            let stderr = self.stderr();
-            if settled(&stderr) || Instant::now() >= deadline {
-                return stderr;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
+        self.stderr_within(BOUND, settled)
+    }
+
+    /// Like [`Server::stderr_when`], waiting at most `bound`: for a test whose bound is part
+    /// of what it checks.
+    pub fn stderr_within(&self, bound: Duration, settled: impl Fn(&str) -> bool) -> String {
+        settle(bound, || self.stderr(), |stderr| settled(stderr))
     }
 
     /// Sends `signal` (e.g. `libc::SIGTERM`) to the server.
@@ -343,6 +344,23 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Calls `produce` every 10 ms until what it returns is `settled`, or `bound` has passed;
+/// returns the last value either way (the caller asserts on it, and its message shows it).
+pub fn settle<T>(
+    bound: Duration,
+    mut produce: impl FnMut() -> T,
+    settled: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + bound;
+    loop {
+        let value = produce();
+        if settled(&value) || Instant::now() >= deadline {
+            return value;
+        }
+        thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -478,6 +496,46 @@ impl HostsFile {
     }
 }
 
+/// A temporary directory for a test's own files (a token, a broken PEM); removed on drop.
+pub struct TempFiles {
+    dir: tempfile::TempDir,
+}
+
+impl TempFiles {
+    pub fn new() -> TempFiles {
+        TempFiles {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The path of the file `name` in the directory, whether or not it exists.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    /// Writes the file `name` with `contents` and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> std::path::PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).expect("write a test file");
+        path
+    }
+}
+
+impl Default for TempFiles {
+    fn default() -> TempFiles {
+        TempFiles::new()
+    }
+}
+
+/// A `unix:` address for a socket named `file` in `dir`, a temporary directory of the test's.
+pub fn socket_in(dir: &tempfile::TempDir, file: &str) -> String {
+    format!("unix:{}", dir.path().join(file).display())
+}
+
 pub fn has_ipv6_loopback() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
 }
@@ -562,6 +620,11 @@ impl Background {
 
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// The command's stderr once `settled` holds for it, waiting at most [`BOUND`].
+    pub fn stderr_when(&self, settled: impl Fn(&str) -> bool) -> String {
+        settle(BOUND, || self.stderr(), |stderr| settled(stderr))
     }
 }
 

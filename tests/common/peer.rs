@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
-use super::{Server, drain};
+use super::{Outcome, Server, drain, run};
 
 /// Runs the set-up script `tests/peer/NAME` to completion and returns the last line it
 /// printed on stdout. Both pipes are drained while it runs, so however much the installer says
@@ -138,6 +138,14 @@ impl Official {
             Official::Python => python("greeter_client.py", args),
             Official::Node => node("greeter_client.js", args),
         }
+    }
+
+    /// Its helloworld client called against `target` with `args` (`--name NAME ...`), run to
+    /// completion.
+    pub fn call(self, target: &str, args: &[&str]) -> Outcome {
+        let mut all = vec!["--target", target];
+        all.extend_from_slice(args);
+        run(self.client(&all))
     }
 
     /// Its helloworld server with `args`, once it has printed its readiness line.

@@ -2,13 +2,14 @@
 //! the request's headers are sent, its body is not, and the server must keep the call open
 //! (through a graceful drain, for instance) until the test sends the rest.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use h2::SendStream;
 use h2::client::{ResponseFuture, SendRequest};
 use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 
 use super::BOUND;
+use super::h2conn::hello_request;
 
 pub struct HalfSentCall {
     runtime: Runtime,
@@ -31,7 +32,7 @@ impl HalfSentCall {
     /// A whole call of `path` with `HelloRequest { name }`, headers and message sent together:
     /// the reply's `message`, or the error as text.
     pub fn call(addr: &str, path: &str, name: &str) -> Result<String, String> {
-        let call = HalfSentCall::open(addr, path, Some(grpc_frame(name)));
+        let call = HalfSentCall::open(addr, path, Some(hello_request(name)));
         let mut response = call.response;
         call.runtime
             .block_on(async { bounded(read_reply(&mut response)).await })
@@ -91,7 +92,7 @@ impl HalfSentCall {
         self.runtime.block_on(async {
             // The server may have answered already, closing the stream to our data: the
             // response then tells what happened.
-            let _ = body.send_data(grpc_frame(name), true);
+            let _ = body.send_data(hello_request(name), true);
             bounded(read_reply(response)).await
         })
     }
@@ -131,26 +132,19 @@ async fn read_reply(response: &mut ResponseFuture) -> Result<String, String> {
     Ok(reply_message(data.freeze()))
 }
 
-/// A length-prefixed gRPC message holding `HelloRequest { name }`.
-fn grpc_frame(name: &str) -> Bytes {
-    assert!(
-        name.len() < 128,
-        "a one-byte varint length keeps this encoder simple"
-    );
-    let mut frame = BytesMut::new();
-    frame.put_u8(0); // not compressed
-    frame.put_u32(name.len() as u32 + 2);
-    frame.put_u8(0x0a); // field 1, length-delimited
-    frame.put_u8(name.len() as u8);
-    frame.put_slice(name.as_bytes());
-    frame.freeze()
-}
-
 /// The `message` field of a length-prefixed `HelloReply`.
 fn reply_message(mut data: Bytes) -> String {
     assert!(data.len() >= 7, "short reply {data:?}");
     data.advance(5);
     assert_eq!(data.get_u8(), 0x0a, "field 1 first");
-    let len = data.get_u8() as usize;
+    // The length is a varint: a long name makes a reply of more than 127 bytes.
+    let mut len = 0usize;
+    for shift in (0..).step_by(7) {
+        let byte = data.get_u8();
+        len |= usize::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            break;
+        }
+    }
     String::from_utf8(data[..len].to_vec()).unwrap()
 }
