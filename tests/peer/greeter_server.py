@@ -14,7 +14,6 @@ import argparse
 import os
 import signal
 import sys
-import threading
 import time
 from concurrent import futures
 
@@ -63,6 +62,10 @@ class Greeter(helloworld_pb2_grpc.GreeterServicer):
 
 
 def main():
+    # SIGTERM and SIGINT are taken with sigwait below, never by a handler: a handler that sets
+    # a threading.Event can interrupt the main thread inside Event.wait() while it holds the
+    # event's lock, and deadlock. Blocked before grpc starts its threads, so they inherit it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--addr", default="127.0.0.1:0", help="loopback HOST:PORT, or unix:PATH, to listen on"
@@ -110,21 +113,14 @@ def main():
         sys.exit(f"could not listen on {args.addr}")
     server.start()
 
-    stopped = threading.Event()
-
-    def stop(signum, frame):
-        server.stop(grace=0.5)
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     if args.addr.startswith("unix:"):
         # add_*_port returns 1 for a unix socket: the path is the address.
         print(f"listening on {args.addr}", flush=True)
     else:
         host = args.addr.rsplit(":", 1)[0]
         print(f"listening on {host}:{port}", flush=True)
-    stopped.wait()
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    server.stop(grace=0.5).wait()
 
 
 if __name__ == "__main__":
