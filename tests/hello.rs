@@ -160,11 +160,20 @@ fn a_server_that_never_answers_exceeds_the_deadline() {
 
 #[test]
 fn an_unresolvable_host_is_unavailable_and_named() {
-    // `.invalid` never resolves (RFC 6761), but glibc still asks the configured nameserver
-    // (every name the --addr syntax accepts goes to it), and a slow or dead one could outlast
-    // the 1 s default deadline (68). A deadline longer than glibc's own give-up (two tries of
+    // `.invalid` never resolves (RFC 6761), but glibc still asks the configured nameserver,
+    // and a slow or dead one could outlast the 1 s default deadline (68). As root the lookup
+    // stays in a hosts file of the test's own (no DNS at all), so the answer comes at once
+    // with the default deadline; elsewhere a deadline past glibc's own give-up (two tries of
     // 5 s) but inside BOUND makes the outcome the lookup's failure, always 78.
-    let out = hello(&["--addr", "no-such-host.invalid:50051", "--timeout", "15s"]);
+    let (_bound, refusing) = common::refusing_addr();
+    let port = refusing.rsplit_once(':').map(|(_, port)| port).unwrap();
+    let addr = format!("no-such-host.invalid:{port}");
+    let out = if common::HostsFile::possible() {
+        let hosts = common::HostsFile::new("elsewhere.test", &["127.0.0.1"]);
+        run(hosts.greeter(&["hello", "--addr", &addr]))
+    } else {
+        hello(&["--addr", &addr, "--timeout", "15s"])
+    };
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");
     assert!(

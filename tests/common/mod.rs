@@ -444,10 +444,11 @@ pub fn skip(reason: &str) {
 }
 
 /// A hosts file of the test's own, for names that resolve as the test needs (several
-/// addresses, an order): `greeter` runs with it as its /etc/hosts in a private mount namespace
-/// (`unshare`, so root), and the machine's /etc/hosts is untouched. Removed on drop.
+/// addresses, an order, none): `greeter` runs with it as its /etc/hosts in a private mount
+/// namespace (`unshare`, so root), with an nsswitch.conf that looks names up in that file
+/// alone, never in DNS. The machine's files are untouched. Removed on drop.
 pub struct HostsFile {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     path: std::path::PathBuf,
 }
 
@@ -456,7 +457,9 @@ impl HostsFile {
     pub fn new(name: &str, addresses: &[&str]) -> HostsFile {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("hosts");
-        let hosts = HostsFile { _dir: dir, path };
+        std::fs::write(dir.path().join("nsswitch.conf"), "hosts: files\n")
+            .expect("write the nsswitch.conf");
+        let hosts = HostsFile { dir, path };
         hosts.point(name, addresses);
         hosts
     }
@@ -483,8 +486,12 @@ impl HostsFile {
         let mut command = Command::new("unshare");
         command
             .args(["--mount", "--", "sh", "-c"])
-            .arg(r#"mount --bind "$0" /etc/hosts && exec "$@""#)
+            .arg(concat!(
+                r#"mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/nsswitch.conf"#,
+                r#" && shift && exec "$@""#
+            ))
             .arg(&self.path)
+            .arg(self.dir.path().join("nsswitch.conf"))
             .arg(GREETER)
             .args(args);
         for (name, _) in std::env::vars_os() {
