@@ -113,4 +113,26 @@ fn a_long_run_into_a_pipe_shows_no_progress_bar() {
         lines[0]
     );
     assert!(lines[1].starts_with("latency min "), "{}", lines[1]);
+    assert!(!out.stderr.contains("/2000 calls"), "{:?}", out.stderr);
+    // The control: the same run on a terminal (util-linux `script` gives it a pty) draws the
+    // bar ("{pos}/{len} calls"), so the checks above would see one.
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        common::skip("the terminal half: script (util-linux) is not installed");
+        return;
+    }
+    let hello = format!(
+        "{} hello --addr {} --count 2000 --concurrency 8 --quiet bar",
+        common::GREETER,
+        server.loopback()
+    );
+    let mut on_a_terminal = std::process::Command::new("script");
+    on_a_terminal
+        .args(["-qec", &hello, "/dev/null"])
+        .env("TERM", "xterm");
+    let shown = common::run(on_a_terminal);
+    assert_eq!(shown.code, Some(0), "{shown:?}");
+    assert!(
+        shown.stdout.contains("/2000 calls"),
+        "no bar on a terminal: {shown:?}"
+    );
 }
