@@ -14,13 +14,18 @@ use common::{Outcome, Server, greeter, hello, run};
 fn greeter_tls_server(certs: &Certs, cert: &str, extra: &[&str]) -> Server {
     let cert_path = certs.path(&format!("{cert}.pem"));
     let key_path = certs.path(&format!("{cert}.key"));
+    greeter_tls_server_of(&cert_path, &key_path, extra)
+}
+
+/// `greeter serve` on loopback with the certificate and key at these paths.
+fn greeter_tls_server_of(cert: &str, key: &str, extra: &[&str]) -> Server {
     let mut args = vec![
         "--addr",
         "127.0.0.1:0",
         "--tls-cert",
-        &cert_path,
+        cert,
         "--tls-key",
-        &key_path,
+        key,
     ];
     args.extend_from_slice(extra);
     Server::start_with(&args, &[])
@@ -397,17 +402,7 @@ mod key_forms {
         );
         let cert = certs.path("rsa.pem");
         let key = certs.path("rsa-pkcs1.key");
-        let server = Server::start_with(
-            &[
-                "--addr",
-                "127.0.0.1:0",
-                "--tls-cert",
-                &cert,
-                "--tls-key",
-                &key,
-            ],
-            &[],
-        );
+        let server = greeter_tls_server_of(&cert, &key, &[]);
         let out = https_hello(&server, &["--ca-cert", &cert, "pkcs1"]);
         assert_eq!(out.code, Some(0), "{out:?}");
         assert_eq!(out.stdout, "Hello pkcs1\n");
@@ -425,17 +420,7 @@ mod key_forms {
         );
         let cert = certs.path("server.pem");
         let key = certs.path("server-sec1.key");
-        let server = Server::start_with(
-            &[
-                "--addr",
-                "127.0.0.1:0",
-                "--tls-cert",
-                &cert,
-                "--tls-key",
-                &key,
-            ],
-            &[],
-        );
+        let server = greeter_tls_server_of(&cert, &key, &[]);
         let out = https_hello(&server, &["--ca-cert", &certs.path("ca.pem"), "sec1"]);
         assert_eq!(out.code, Some(0), "{out:?}");
         assert_eq!(out.stdout, "Hello sec1\n");
