@@ -66,6 +66,17 @@ fn every_relative_link_leads_to_a_file_of_the_repository() {
             }
             checked += 1;
             let path = target.split('#').next().unwrap_or_default();
+            // A page's links stay inside its own folder: one that climbs up (`../`) reads as
+            // pointing outside the repository wherever the page is shown on its own.
+            if path.starts_with("../") {
+                problems.push(format!(
+                    "{}:{}: link to {target:?} climbs out of the page's folder: name the file \
+                     in text instead",
+                    file.display(),
+                    link.line
+                ));
+                continue;
+            }
             if target.contains("://") || path.starts_with('/') {
                 problems.push(format!(
                     "{}:{}: link to {target:?} is not relative to the repository",
