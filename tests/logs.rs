@@ -89,7 +89,6 @@ fn a_stream_abandoned_midway_is_logged_cancelled() {
 }
 
 #[test]
-#[ignore = "product bug: a client gone before its request message is logged UNKNOWN (code=2)"]
 fn a_call_abandoned_before_its_message_is_logged_cancelled() {
     let server = Server::start_with(&["--addr", "127.0.0.1:0", "--access-log"], &[]);
     // The request's headers are in, its message never comes, and the client goes away

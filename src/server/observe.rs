@@ -2,10 +2,14 @@
 //! status, latency) and the call metrics.
 //!
 //! A call's status is usually in the trailers, after the last message, so the layer watches the
-//! response body to its end; a body dropped before that is a call the client cancelled.
+//! response body to its end; a body dropped before that is a call the client cancelled. It
+//! watches the request body too: when that breaks (the client reset the stream or its
+//! connection went away) tonic answers UNKNOWN to nobody, and the call is logged CANCELLED, as
+//! grpc-go's server sees it.
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
@@ -48,7 +52,7 @@ pub struct Observe<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>>,
 {
     type Response = Response<ObservedBody<ResBody>>;
     type Error = S::Error;
@@ -74,8 +78,11 @@ where
                 metrics: self.metrics.clone(),
                 method: MethodLabel::of(path),
                 started: Instant::now(),
+                client_gone: Arc::default(),
             }
         });
+        let client_gone = call.as_ref().map(|call| call.client_gone.clone());
+        let request = request.map(|inner| RequestBody { inner, client_gone });
         ObservedFuture {
             inner: self.inner.call(request),
             call,
@@ -90,6 +97,8 @@ struct Call {
     /// The method as a metrics label (`unknown` for paths nobody serves).
     method: MethodLabel,
     started: Instant,
+    /// Set by the request body when it broke.
+    client_gone: Arc<AtomicBool>,
 }
 
 /// What the log line says about a call besides its status and latency.
@@ -100,6 +109,11 @@ struct Logged {
 
 impl Call {
     fn ended(self, status: Code) {
+        let status = if self.client_gone.load(Ordering::Relaxed) {
+            Code::Cancelled
+        } else {
+            status
+        };
         let latency = self.started.elapsed();
         if let Some(metrics) = &self.metrics {
             metrics.call_ended(self.method, status, latency);
@@ -203,6 +217,41 @@ impl<B: Body> Body for ObservedBody<B> {
                     call.ended(this.status.unwrap_or(Code::Ok));
                 }
             }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request body that tells its call when it broke. Without a call to tell (nothing is
+    /// observed) it costs one branch per frame.
+    pub struct RequestBody<B> {
+        #[pin]
+        inner: B,
+        client_gone: Option<Arc<AtomicBool>>,
+    }
+}
+
+impl<B: Body> Body for RequestBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        if let (Some(Err(_)), Some(client_gone)) = (&frame, this.client_gone) {
+            client_gone.store(true, Ordering::Relaxed);
         }
         Poll::Ready(frame)
     }

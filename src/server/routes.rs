@@ -25,9 +25,13 @@ use tower::util::BoxCloneSyncService;
 use super::auth::BearerAuth;
 use super::content_type;
 use super::greeter::Greeter;
+use super::observe::RequestBody;
 use crate::proto::greeter_server::GreeterServer;
 
-type Boxed = BoxCloneSyncService<Request<Incoming>, Response<Body>, Infallible>;
+/// A request as the routes get it: hyper's body, watched for the client going away.
+type Call = Request<RequestBody<Incoming>>;
+
+type Boxed = BoxCloneSyncService<Call, Response<Body>, Infallible>;
 
 /// The Greeter, behind the token check when there is one.
 #[derive(Clone)]
@@ -57,7 +61,7 @@ impl GrpcRoutes {
     /// Adds a generated tonic server under its service name.
     pub fn add<S>(mut self, service: S) -> Self
     where
-        S: Service<Request<Incoming>, Response = Response<Body>, Error = Infallible>
+        S: Service<Call, Response = Response<Body>, Error = Infallible>
             + NamedService
             + Clone
             + Send
@@ -72,7 +76,7 @@ impl GrpcRoutes {
     }
 }
 
-impl Service<Request<Incoming>> for GrpcRoutes {
+impl Service<Call> for GrpcRoutes {
     type Response = Response<Body>;
     type Error = Infallible;
     // What tonic's generated servers return: one box per call, made by the service itself.
@@ -84,7 +88,7 @@ impl Service<Request<Incoming>> for GrpcRoutes {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, request: Call) -> Self::Future {
         if content_type::kind(request.headers()) != content_type::Kind::Grpc {
             return Box::pin(std::future::ready(Ok(content_type::unsupported(
                 request.headers(),
