@@ -5,13 +5,13 @@
 mod common;
 
 use common::peer::{Official, python};
-use common::{BOUND, Outcome, Server, greeter, run};
+use common::{BOUND, Outcome, Server, TempFiles, greeter, run};
 
 const TOKEN: &str = "greeter-test-token-5f2c9a";
 
 struct Guarded {
     server: Server,
-    _dir: tempfile::TempDir,
+    _files: TempFiles,
 }
 
 /// A server requiring [`TOKEN`] (from a file, with a trailing newline as editors leave it),
@@ -22,9 +22,8 @@ fn guarded() -> Guarded {
 
 /// [`guarded`], logging at `level`.
 fn guarded_at(level: &str) -> Guarded {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("token");
-    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let files = TempFiles::new();
+    let file = files.write("token", &format!("{TOKEN}\n"));
     let server = Server::start_with(
         &[
             "--addr",
@@ -37,7 +36,10 @@ fn guarded_at(level: &str) -> Guarded {
         ],
         &[],
     );
-    Guarded { server, _dir: dir }
+    Guarded {
+        server,
+        _files: files,
+    }
 }
 
 fn assert_unauthenticated(out: &Outcome, why: &str) {
@@ -60,9 +62,8 @@ fn the_right_token_passes() {
 #[test]
 fn greeter_hello_sends_its_token_from_a_file_or_the_environment() {
     let guarded = guarded();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("client-token");
-    std::fs::write(&file, format!("  {TOKEN}\n")).unwrap();
+    let files = TempFiles::new();
+    let file = files.write("client-token", &format!("  {TOKEN}\n"));
     let out = guarded
         .server
         .hello(&["--token-file", file.to_str().unwrap(), "file"]);
@@ -116,9 +117,8 @@ fn the_token_can_come_from_the_environment() {
 
 #[test]
 fn the_token_file_wins_over_the_environment() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("token");
-    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let files = TempFiles::new();
+    let file = files.write("token", &format!("{TOKEN}\n"));
     let server = Server::start_with(
         &[
             "--addr",
@@ -199,9 +199,8 @@ fn the_token_never_reaches_the_logs() {
 
 #[test]
 fn a_token_served_in_plaintext_beyond_loopback_is_warned_about() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("token");
-    std::fs::write(&file, TOKEN).unwrap();
+    let files = TempFiles::new();
+    let file = files.write("token", TOKEN);
     let file = file.to_str().unwrap();
     let exposed = Server::start_with(&["--addr", ":0", "--auth-token-file", file], &[]);
     let log = exposed.stderr_when(|log| log.contains("serving"));
@@ -213,8 +212,8 @@ fn a_token_served_in_plaintext_beyond_loopback_is_warned_about() {
 
 #[test]
 fn an_unreadable_or_empty_token_file_fails_with_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
+    let files = TempFiles::new();
+    let missing = files.dir().join("missing");
     let out = run(greeter([
         "serve",
         "--addr",
@@ -231,8 +230,7 @@ fn an_unreadable_or_empty_token_file_fails_with_1() {
         "{}",
         out.stderr
     );
-    let empty = dir.path().join("empty");
-    std::fs::write(&empty, "\n").unwrap();
+    let empty = files.write("empty", "\n");
     let out = run(greeter([
         "serve",
         "--addr",

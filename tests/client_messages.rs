@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::fake::DeafServer;
+use common::frames::PING;
 use common::peer::python_server;
 use common::{BOUND, Server};
 
@@ -135,82 +137,12 @@ fn a_zero_keepalive_interval_is_refused() {
     );
 }
 
-/// A server that speaks just enough HTTP/2 to take a connection (the preface, its SETTINGS,
-/// the ack of the client's) and then reads and ignores everything: no PING is ever answered,
-/// no call ever ends.
-mod deaf_server {
-    use std::net::{TcpListener, TcpStream};
-    use std::thread::{self, JoinHandle};
-    use std::time::{Duration, Instant};
-
-    use super::BOUND;
-    use super::common::frames::{self, ACK, FrameReader, Received, SETTINGS};
-
-    pub use super::common::frames::PING;
-
-    /// What the one connection it took brought: the client's frames as (type, flags), and
-    /// whether the client closed it within [`BOUND`].
-    pub struct Heard {
-        pub frames: Vec<(u8, u8)>,
-        pub closed_by_client: bool,
-    }
-
-    /// Listens on a loopback port of its own and serves one connection, for at most
-    /// [`BOUND`]; the address, and the thread that says what it heard.
-    pub fn start() -> (String, JoinHandle<Heard>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let serving = thread::spawn(move || {
-            let deadline = Instant::now() + BOUND;
-            // Polled, so a client that never comes cannot keep the thread (and the test) alive.
-            let tcp = loop {
-                match listener.accept() {
-                    Ok((tcp, _)) => break tcp,
-                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
-                        assert!(Instant::now() < deadline, "no client within {BOUND:?}");
-                        thread::sleep(Duration::from_millis(5));
-                    }
-                    Err(err) => panic!("accept: {err}"),
-                }
-            };
-            tcp.set_nonblocking(false).unwrap();
-            serve(tcp, deadline)
-        });
-        (addr, serving)
-    }
-
-    fn serve(tcp: TcpStream, deadline: Instant) -> Heard {
-        let mut conn = FrameReader::server(tcp);
-        conn.send(&frames::frame(SETTINGS, 0, 0, &[]));
-        let mut seen = Vec::new();
-        let mut acked = false;
-        let closed_by_client = loop {
-            match conn.read(deadline) {
-                Received::Frames(frames) => {
-                    seen.extend(frames.iter().map(|frame| (frame.kind, frame.flags)));
-                }
-                Received::Closed => break true,
-                Received::Silent => break false,
-            }
-            if !acked && seen.contains(&(SETTINGS, 0)) {
-                conn.send(&frames::frame(SETTINGS, ACK, 0, &[]));
-                acked = true;
-            }
-        };
-        Heard {
-            frames: seen,
-            closed_by_client,
-        }
-    }
-}
-
 #[test]
 fn an_unanswered_keepalive_ping_breaks_the_connection() {
-    let (addr, serving) = deaf_server::start();
+    let deaf = DeafServer::start();
     let out = common::hello(&[
         "--addr",
-        &addr,
+        &deaf.addr,
         "--keepalive-interval",
         "200ms",
         "--keepalive-timeout",
@@ -218,7 +150,7 @@ fn an_unanswered_keepalive_ping_breaks_the_connection() {
         "--timeout",
         "10s",
     ]);
-    let heard = serving.join().expect("the deaf server");
+    let heard = deaf.heard();
     assert_eq!(out.code, Some(78), "{out:?}");
     assert_eq!(out.stdout, "");
     assert!(
@@ -238,7 +170,7 @@ fn an_unanswered_keepalive_ping_breaks_the_connection() {
         "waited for the deadline: {out:?}"
     );
     assert!(
-        heard.frames.contains(&(deaf_server::PING, 0)),
+        heard.frames.contains(&(PING, 0)),
         "the client pinged: {:?}",
         heard.frames
     );

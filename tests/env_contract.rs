@@ -14,8 +14,7 @@ use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use common::h2conn::H2Conn;
-use common::raw_call::HalfSentCall;
+use common::h2conn::{H2Conn, hello_request};
 use common::{BOUND, Outcome, Server, greeter, refusing_addr, run, run_with_input};
 
 /// How a row proves that its variable is read for its flag.
@@ -626,14 +625,16 @@ fn serve_auth_token_file() {
 }
 
 fn serve_no_reflection() {
-    const UNIMPLEMENTED: &str = "grpc-status Some(\"12\")";
+    const UNIMPLEMENTED: &str = "grpc-status 12";
     const REFLECTION: &str = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
     for (value, off) in [("true", true), ("false", false)] {
         let server = Server::start_with(
             &["--addr", "127.0.0.1:0"],
             &[("GREETER_NO_REFLECTION", value)],
         );
-        let status = HalfSentCall::call(&server.loopback(), REFLECTION, "x");
+        let status = H2Conn::connect(&server.loopback())
+            .call(REFLECTION, &[], hello_request("x"))
+            .reply();
         let unimplemented = status == Err(UNIMPLEMENTED.to_owned());
         assert_eq!(
             unimplemented, off,

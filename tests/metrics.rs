@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use common::raw_call::HalfSentCall;
+use common::h2conn::{H2Conn, hello_request};
 use common::{BOUND, Server, greeter, run};
 
 /// A serve with metrics on, and the metrics URL's address from its log.
@@ -130,7 +130,9 @@ fn counters_move_with_calls() {
     for _ in 0..3 {
         assert_eq!(m.server.hello(&["counted"]).code, Some(0));
     }
-    let unknown = HalfSentCall::call(&m.server.loopback(), "/helloworld.Greeter/SayGoodbye", "x");
+    let unknown = H2Conn::connect(&m.server.loopback())
+        .call("/helloworld.Greeter/SayGoodbye", &[], hello_request("x"))
+        .reply();
     assert!(unknown.is_err());
 
     let after = scrape_until(&m.metrics, |samples| {
@@ -171,13 +173,13 @@ fn counters_move_with_calls() {
 #[test]
 fn a_call_in_flight_and_its_connection_are_gauged() {
     let m = monitored("1");
-    let call = HalfSentCall::start(&m.server.loopback());
+    let call = H2Conn::connect(&m.server.loopback()).hold();
     let during = scrape_until(&m.metrics, |samples| {
         total(samples, "greeter_calls_in_flight", &[]) == 1.0
     });
     assert_eq!(total(&during, "greeter_calls_in_flight", &[]), 1.0);
     assert_eq!(total(&during, "greeter_connections_open", &[]), 1.0);
-    assert_eq!(call.finish("held"), Ok("Hello held".to_owned()));
+    assert_eq!(call.finish("held").reply(), Ok("Hello held".to_owned()));
     let after = scrape_until(&m.metrics, |samples| {
         total(samples, "greeter_calls_total", &[SAY_HELLO]) == 1.0
     });

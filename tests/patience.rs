@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{BOUND, Background, Server, greeter, hello, refusing_addr, socket_in};
+use common::{BOUND, Background, Server, TempFiles, greeter, hello, refusing_addr, socket_in};
 
 /// Waits, at most [`BOUND`], until the client's stderr mentions `needle`.
 fn wait_for_stderr(client: &Background, needle: &str) {
@@ -139,9 +139,8 @@ fn retries_never_exceed_the_deadline() {
 
 /// A server that answers every SayHello UNAUTHENTICATED (it wants a token the client lacks),
 /// logging each call, so the attempts can be counted on both ends.
-fn refusing_server(dir: &tempfile::TempDir) -> Server {
-    let token = dir.path().join("token");
-    std::fs::write(&token, "patience-test-token").unwrap();
+fn refusing_server(files: &TempFiles) -> Server {
+    let token = files.write("token", "patience-test-token");
     Server::start_with(
         &[
             "--addr",
@@ -169,8 +168,8 @@ fn assert_attempts(server: &Server, calls: usize) {
 fn other_statuses_are_not_retried() {
     // UNAUTHENTICATED is not UNAVAILABLE: reported after one attempt, never retried, by a
     // single call and by repeated ones alike.
-    let dir = tempfile::tempdir().unwrap();
-    let server = refusing_server(&dir);
+    let files = TempFiles::new();
+    let server = refusing_server(&files);
     let out = server.hello(&["--retries", "3", "--retry-backoff", "10ms", "-v", "once"]);
     assert_eq!(out.code, Some(80), "{out:?}");
     assert_eq!(out.stdout, "");
@@ -178,7 +177,7 @@ fn other_statuses_are_not_retried() {
     assert!(!out.stderr.contains("retry"), "{}", out.stderr);
     assert_attempts(&server, 1);
 
-    let server = refusing_server(&dir);
+    let server = refusing_server(&files);
     let out = server.hello(&[
         "--retries",
         "3",

@@ -6,7 +6,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::raw_call::HalfSentCall;
+use common::h2conn::H2Conn;
 use common::{BOUND, Server, assert_bad_addr, greeter, has_ipv6_loopback, hello, run, socket_in};
 
 #[test]
@@ -338,13 +338,16 @@ mod unix_socket {
 #[test]
 fn a_call_in_flight_when_sigterm_arrives_completes() {
     let mut server = Server::start();
-    let call = HalfSentCall::start(&server.loopback());
+    let call = H2Conn::connect(&server.loopback()).hold();
     server.signal(libc::SIGTERM);
     wait_for_drain_message(&server);
     // Draining: new connections are refused, the call in flight is still served.
     let out = server.hello(&["latecomer"]);
     assert_eq!(out.code, Some(78), "{out:?}");
-    assert_eq!(call.finish("in_flight"), Ok("Hello in_flight".to_owned()));
+    assert_eq!(
+        call.finish("in_flight").reply(),
+        Ok("Hello in_flight".to_owned())
+    );
     let status = server
         .wait_exit(BOUND)
         .expect("exits once the call is done");
@@ -356,14 +359,14 @@ fn a_call_held_in_flight_takes_a_name_of_any_length() {
     // The kit's raw call encodes and decodes varint lengths: a name past 127 bytes works.
     let server = Server::start();
     let long = "n".repeat(300);
-    let call = HalfSentCall::start(&server.loopback());
-    assert_eq!(call.finish(&long), Ok(format!("Hello {long}")));
+    let call = H2Conn::connect(&server.loopback()).hold();
+    assert_eq!(call.finish(&long).reply(), Ok(format!("Hello {long}")));
 }
 
 #[test]
 fn a_second_signal_exits_at_once() {
     let mut server = Server::start();
-    let _call = HalfSentCall::start(&server.loopback());
+    let _call = H2Conn::connect(&server.loopback()).hold();
     server.signal(libc::SIGTERM);
     wait_for_drain_message(&server);
     assert!(
@@ -386,7 +389,7 @@ fn a_second_signal_exits_at_once() {
 fn a_second_sigint_exits_130_at_once() {
     // A grace period longer than BOUND: an exit within BOUND is the second signal's doing.
     let mut server = Server::start_with(&["--addr", "127.0.0.1:0", "--grace-period", "1h"], &[]);
-    let _call = HalfSentCall::start(&server.loopback());
+    let _call = H2Conn::connect(&server.loopback()).hold();
     server.signal(libc::SIGINT);
     wait_for_drain_message(&server);
     assert!(
@@ -415,7 +418,7 @@ fn a_second_sigint_exits_130_at_once() {
 #[test]
 fn the_grace_period_bounds_the_drain() {
     let mut server = Server::start_with(&["--addr", "127.0.0.1:0", "--grace-period", "300ms"], &[]);
-    let _stuck = HalfSentCall::start(&server.loopback());
+    let _stuck = H2Conn::connect(&server.loopback()).hold();
     server.signal(libc::SIGTERM);
     let status = server
         .wait_exit(BOUND)

@@ -1,9 +1,12 @@
 //! Fake servers on loopback: they speak only as much as a test needs to see what a client
-//! does with an answer of the wrong kind.
+//! does with an answer of the wrong kind, or with no answer at all.
 
+use std::net::{TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::BOUND;
+use super::frames::{self, ACK, FrameReader, Received, SETTINGS};
 
 /// A loopback server that answers each of its first `connections` connections with `answer`
 /// and closes its side, the way a server of the other kind answers; later connections wait in
@@ -16,11 +19,11 @@ pub struct AnsweringServer {
 
 impl AnsweringServer {
     pub fn start(answer: &'static [u8], connections: usize) -> AnsweringServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
+        let thread = thread::spawn(move || {
             let deadline = Instant::now() + BOUND;
             let mut answered = 0;
             // A bounded poll for the next connection, until the test stops it.
@@ -89,5 +92,74 @@ fn answer_once(mut stream: std::net::TcpStream, answer: &[u8]) {
         if read == 0 {
             break;
         }
+    }
+}
+
+/// A server that speaks just enough HTTP/2 to take one connection (the preface, its SETTINGS,
+/// the ack of the client's) and then reads and ignores everything: no PING is ever answered,
+/// no call ever ends. It listens for at most [`BOUND`].
+pub struct DeafServer {
+    pub addr: String,
+    thread: JoinHandle<Heard>,
+}
+
+/// What the one connection a [`DeafServer`] took brought: the client's frames as (type,
+/// flags), and whether the client closed it within [`BOUND`].
+pub struct Heard {
+    pub frames: Vec<(u8, u8)>,
+    pub closed_by_client: bool,
+}
+
+impl DeafServer {
+    pub fn start() -> DeafServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let thread = thread::spawn(move || {
+            let deadline = Instant::now() + BOUND;
+            // Polled, so a client that never comes cannot keep the thread (and the test) alive.
+            let tcp = loop {
+                match listener.accept() {
+                    Ok((tcp, _)) => break tcp,
+                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                        assert!(Instant::now() < deadline, "no client within {BOUND:?}");
+                        thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(err) => panic!("accept: {err}"),
+                }
+            };
+            tcp.set_nonblocking(false).unwrap();
+            listen(tcp, deadline)
+        });
+        DeafServer { addr, thread }
+    }
+
+    /// Waits for the connection to end (at most until [`BOUND`] after the start): what it heard.
+    pub fn heard(self) -> Heard {
+        self.thread.join().expect("the deaf server")
+    }
+}
+
+fn listen(tcp: TcpStream, deadline: Instant) -> Heard {
+    let mut conn = FrameReader::server(tcp);
+    conn.send(&frames::frame(SETTINGS, 0, 0, &[]));
+    let mut seen = Vec::new();
+    let mut acked = false;
+    let closed_by_client = loop {
+        match conn.read(deadline) {
+            Received::Frames(frames) => {
+                seen.extend(frames.iter().map(|frame| (frame.kind, frame.flags)));
+            }
+            Received::Closed => break true,
+            Received::Silent => break false,
+        }
+        if !acked && seen.contains(&(SETTINGS, 0)) {
+            conn.send(&frames::frame(SETTINGS, ACK, 0, &[]));
+            acked = true;
+        }
+    };
+    Heard {
+        frames: seen,
+        closed_by_client,
     }
 }

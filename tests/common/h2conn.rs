@@ -1,7 +1,9 @@
-//! One raw HTTP/2 connection (the h2 crate), for what `greeter hello` deliberately never does:
-//! any header (`grpc-timeout` without a client-side deadline, an unknown `grpc-encoding`), a
-//! message that is only a length prefix, several calls on one connection, and a look at the
-//! server's SETTINGS and at when it closes the connection.
+//! The kit's one HTTP/2 client (the h2 crate), for what `greeter hello` deliberately never
+//! does: any header (`grpc-timeout` without a client-side deadline, an unknown
+//! `grpc-encoding`), a message that is only a length prefix, several calls on one connection,
+//! a call held in flight with its message not yet sent ([`HeldCall`]), and a look at the
+//! server's SETTINGS and at when it closes the connection. (`frames.rs` writes frames by hand
+//! where h2 itself would refuse or queue them.)
 
 use std::future::poll_fn;
 use std::sync::Arc;
@@ -9,8 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
-use h2::client::SendRequest;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use h2::client::{ResponseFuture, SendRequest};
+use h2::{PingPong, SendStream};
 use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
@@ -22,11 +25,12 @@ pub struct H2Conn {
     client: SendRequest<Bytes>,
     driver: Option<JoinHandle<Result<(), String>>>,
     max_streams: Arc<AtomicUsize>,
+    ping_pong: PingPong,
     pub opened: Instant,
 }
 
 /// What came back for one call.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Exchange {
     /// The HTTP status of the response (0 if none came).
     pub http_status: u16,
@@ -36,8 +40,10 @@ pub struct Exchange {
     /// The response headers, as `name: value` lines (`grpc-message` percent-decoded in
     /// `grpc_message`, not here).
     pub headers: Vec<String>,
-    /// Every length-prefixed message, raw (compressed flag, length, bytes).
+    /// How many length-prefixed messages came.
     pub messages: usize,
+    /// The response's data frames, as they came: the messages with their prefixes.
+    data: Bytes,
     /// How the stream ended if not with trailers (a reset, the connection going away).
     pub error: Option<String>,
     /// From sending the request to the end of the response.
@@ -53,12 +59,13 @@ impl H2Conn {
             .unwrap();
         let max_streams = Arc::new(AtomicUsize::new(usize::MAX));
         let seen = Arc::clone(&max_streams);
-        let (client, driver) = runtime.block_on(async {
+        let (client, driver, ping_pong) = runtime.block_on(async {
             let tcp = tokio::time::timeout(BOUND, TcpStream::connect(addr))
                 .await
                 .expect("connect in time")
                 .expect("connect");
             let (client, mut connection) = h2::client::handshake(tcp).await.unwrap();
+            let ping_pong = connection.ping_pong().expect("ping_pong is taken once");
             let driver = tokio::spawn(async move {
                 poll_fn(|cx| {
                     let polled = std::pin::Pin::new(&mut connection).poll(cx);
@@ -71,13 +78,14 @@ impl H2Conn {
                 })
                 .await
             });
-            (client, driver)
+            (client, driver, ping_pong)
         });
         H2Conn {
             runtime,
             client,
             driver: Some(driver),
             max_streams,
+            ping_pong,
             opened: Instant::now(),
         }
     }
@@ -123,6 +131,34 @@ impl H2Conn {
         self.send(path, content_type, &[], body, true)
     }
 
+    /// Sends the headers of a SayHello call and holds it there: the server has them (a PING
+    /// sent after them has come back, and the server answers frames in order), so the call is
+    /// in flight until [`HeldCall::finish`] sends its message. Dropping it abandons the call.
+    pub fn hold(mut self) -> HeldCall {
+        let request = request(
+            "/helloworld.Greeter/SayHello",
+            Some("application/grpc"),
+            &[],
+        );
+        let client = self.client.clone();
+        let ping_pong = &mut self.ping_pong;
+        let (response, body) = self.runtime.block_on(async {
+            tokio::time::timeout(BOUND, async {
+                let mut client = client.ready().await.unwrap();
+                let sent = client.send_request(request, false).unwrap();
+                ping_pong.ping(h2::Ping::opaque()).await.unwrap();
+                sent
+            })
+            .await
+            .expect("the call's headers were sent in time")
+        });
+        HeldCall {
+            conn: self,
+            response,
+            body,
+        }
+    }
+
     fn send(
         &mut self,
         path: &str,
@@ -131,15 +167,7 @@ impl H2Conn {
         body: Bytes,
         end: bool,
     ) -> Exchange {
-        let mut request =
-            http::Request::post(format!("http://localhost{path}")).header("te", "trailers");
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request.body(()).unwrap();
+        let request = request(path, content_type, headers);
         let client = self.client.clone();
         self.runtime.block_on(async move {
             let started = Instant::now();
@@ -167,41 +195,118 @@ impl H2Conn {
     }
 }
 
+/// A SayHello call whose headers the server has, and whose message is not sent yet.
+pub struct HeldCall {
+    conn: H2Conn,
+    response: ResponseFuture,
+    body: SendStream<Bytes>,
+}
+
+impl HeldCall {
+    /// Sends `HelloRequest { name }` and ends the request: what came back.
+    pub fn finish(mut self, name: &str) -> Exchange {
+        let started = Instant::now();
+        let (response, body) = (self.response, &mut self.body);
+        // The server may have answered already, closing the stream to our data: the response
+        // then tells what happened.
+        let _ = body.send_data(hello_request(name), true);
+        let exchange = self.conn.runtime.block_on(async {
+            tokio::time::timeout(BOUND, response_of(response))
+                .await
+                .expect("the call ended within the bound")
+        });
+        Exchange {
+            elapsed: started.elapsed(),
+            ..exchange
+        }
+    }
+}
+
+impl Exchange {
+    /// The one reply's `message` if the call ended OK; otherwise what ended it: a reset or
+    /// a broken connection, an HTTP status other than 200, or `grpc-status N`.
+    pub fn reply(&self) -> Result<String, String> {
+        if let Some(error) = &self.error {
+            return Err(error.clone());
+        }
+        if self.http_status != 200 {
+            return Err(format!("HTTP status {}", self.http_status));
+        }
+        match self.grpc_status.as_deref() {
+            Some("0") => Ok(reply_message(self.data.clone())),
+            Some(status) => Err(format!("grpc-status {status}")),
+            None => Err("no grpc-status".to_owned()),
+        }
+    }
+}
+
+/// The `message` field of a length-prefixed `HelloReply`.
+fn reply_message(mut data: Bytes) -> String {
+    assert!(data.len() >= 7, "short reply {data:?}");
+    data.advance(5);
+    assert_eq!(data.get_u8(), 0x0a, "field 1 first");
+    // The length is a varint: a long name makes a reply of more than 127 bytes.
+    let mut len = 0usize;
+    for shift in (0..).step_by(7) {
+        let byte = data.get_u8();
+        len |= usize::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            break;
+        }
+    }
+    String::from_utf8(data[..len].to_vec()).unwrap()
+}
+
+fn request(path: &str, content_type: Option<&str>, headers: &[(&str, &str)]) -> http::Request<()> {
+    let mut request =
+        http::Request::post(format!("http://localhost{path}")).header("te", "trailers");
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(()).unwrap()
+}
+
+fn failed(err: impl ToString) -> Exchange {
+    Exchange {
+        error: Some(err.to_string()),
+        ..Exchange::default()
+    }
+}
+
 async fn exchange(
     client: SendRequest<Bytes>,
     request: http::Request<()>,
     body: Bytes,
     end: bool,
 ) -> Exchange {
-    let mut exchange = Exchange {
-        http_status: 0,
-        grpc_status: None,
-        grpc_message: None,
-        headers: Vec::new(),
-        messages: 0,
-        error: None,
-        elapsed: Duration::ZERO,
-    };
-    let fail = |mut exchange: Exchange, err: String| {
-        exchange.error = Some(err);
-        exchange
-    };
     let mut client = match client.ready().await {
         Ok(client) => client,
-        Err(err) => return fail(exchange, err.to_string()),
+        Err(err) => return failed(err),
     };
     let (response, mut send) = match client.send_request(request, false) {
         Ok(sent) => sent,
-        Err(err) => return fail(exchange, err.to_string()),
+        Err(err) => return failed(err),
     };
     // The server may answer before taking the body (an oversized prefix, an unknown encoding).
     let _ = send.send_data(body, end);
     // Kept open (when `end` is false) until the response is complete.
     let _send = send;
+    response_of(response).await
+}
+
+async fn response_of(response: ResponseFuture) -> Exchange {
+    let fail = |mut exchange: Exchange, err: String| {
+        exchange.error = Some(err);
+        exchange
+    };
     let response = match response.await {
         Ok(response) => response,
-        Err(err) => return fail(exchange, err.to_string()),
+        Err(err) => return failed(err),
     };
+    let mut exchange = Exchange::default();
     exchange.http_status = response.status().as_u16();
     let text = |value: &http::HeaderValue| value.to_str().unwrap_or("?").to_owned();
     for (name, value) in response.headers() {
@@ -221,6 +326,7 @@ async fn exchange(
         }
     }
     exchange.messages = count_messages(&data);
+    exchange.data = data.freeze();
     match stream.trailers().await {
         Ok(Some(trailers)) => {
             exchange.grpc_status = trailers.get("grpc-status").map(text);

@@ -18,7 +18,6 @@ pub mod fake;
 pub mod frames;
 pub mod h2conn;
 pub mod peer;
-pub mod raw_call;
 
 pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");
 
