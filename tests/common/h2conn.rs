@@ -306,8 +306,10 @@ async fn response_of(response: ResponseFuture) -> Exchange {
         Ok(response) => response,
         Err(err) => return failed(err),
     };
-    let mut exchange = Exchange::default();
-    exchange.http_status = response.status().as_u16();
+    let mut exchange = Exchange {
+        http_status: response.status().as_u16(),
+        ..Exchange::default()
+    };
     let text = |value: &http::HeaderValue| value.to_str().unwrap_or("?").to_owned();
     for (name, value) in response.headers() {
         exchange.headers.push(format!("{name}: {}", text(value)));
