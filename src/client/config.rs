@@ -132,6 +132,7 @@ fn transport_options(args: &HelloArgs, tls_everywhere: bool) -> TransportOptions
         server_name: args.server_name.clone(),
         keepalive_interval: args.keepalive_interval,
         keepalive_timeout: args.keepalive_timeout,
+        reconnect_backoff: args.retry_backoff,
     }
 }
 

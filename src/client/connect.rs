@@ -8,7 +8,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::destination::Destination;
-use super::diagnosis::Trouble;
+use super::diagnosis::{DialFailed, Trouble, carried};
 use super::transport::{ConnectError, Transport};
 use crate::address::{Host, Target, UNIX_SOCKET_HOST};
 use crate::exit::CallFailed;
@@ -54,23 +54,19 @@ pub async fn resolve(host: &Host, port: u16) -> io::Result<Vec<SocketAddr>> {
 }
 
 fn connect_failure(target: &Target, err: &(dyn std::error::Error + 'static)) -> CallFailed {
-    if let Some(trouble) = Trouble::find(err) {
+    if let Some(dial) = carried::<DialFailed>(err) {
+        return unavailable(dial.0.clone());
+    }
+    if let Some(trouble) = carried::<Trouble>(err) {
         return unavailable(format!("could not connect to {target}: {trouble}"));
     }
+    // The connection was made and HTTP/2 failed on it.
     let io_error = std::iter::successors(Some(err), |e| e.source())
         .find_map(|e| e.downcast_ref::<io::Error>());
     let cause = io_error.map_or_else(|| err.to_string(), describe_io);
-    let hint = match (io_error.map(io::Error::kind), target) {
-        (Some(io::ErrorKind::ConnectionRefused), _) => "is `greeter serve` running?",
-        (Some(io::ErrorKind::NotFound), Target::Unix(_)) => {
-            "is `greeter serve` running on that socket?"
-        }
-        (Some(io::ErrorKind::PermissionDenied), Target::Unix(_)) => {
-            "check the socket file's permissions"
-        }
-        _ => "check --addr and that the server is reachable",
-    };
-    unavailable(format!("could not connect to {target} ({cause}): {hint}"))
+    unavailable(format!(
+        "could not connect to {target} ({cause}): check --addr and that the server is reachable"
+    ))
 }
 
 fn unavailable(message: String) -> CallFailed {

@@ -46,18 +46,34 @@ impl Trouble {
     pub fn into_io(self, kind: io::ErrorKind) -> io::Error {
         io::Error::new(kind, self)
     }
+}
 
-    /// The [`Trouble`] carried by an error or any of its sources, if one is.
-    pub fn find<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Trouble> {
-        // `io::Error::source` skips the error it wraps, so look inside each one by hand.
-        std::iter::successors(Some(err), |err| err.source()).find_map(|err| {
-            err.downcast_ref::<Trouble>().or_else(|| {
-                err.downcast_ref::<io::Error>()
-                    .and_then(io::Error::get_ref)
-                    .and_then(|inner| inner.downcast_ref::<Trouble>())
-            })
-        })
+/// A connection that could not be made at all (refused, no such socket, unreachable): one line
+/// naming the address, the cause and what to check.
+#[derive(Debug, Clone)]
+pub struct DialFailed(pub String);
+
+impl fmt::Display for DialFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
+}
+
+impl std::error::Error for DialFailed {}
+
+/// The error of type `T` carried by `err` or any of its sources, if one is: connectors return
+/// `io::Error`s, with a [`Trouble`] or a [`DialFailed`] inside.
+pub fn carried<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    // `io::Error::source` skips the error it wraps, so look inside each one by hand.
+    std::iter::successors(Some(err), |err| err.source()).find_map(|err| {
+        err.downcast_ref::<T>().or_else(|| {
+            err.downcast_ref::<io::Error>()
+                .and_then(io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<T>())
+        })
+    })
 }
 
 /// The last trouble any connection of this run recorded.
@@ -92,6 +108,21 @@ pub struct Dialed {
 }
 
 impl Dialed {
+    /// Opening the connection (TCP or the Unix socket) failed with `err`.
+    pub fn could_not_connect(&self, err: &io::Error) -> DialFailed {
+        let hint = match (err.kind(), self.unix) {
+            (io::ErrorKind::ConnectionRefused, _) => "is `greeter serve` running?",
+            (io::ErrorKind::NotFound, true) => "is `greeter serve` running on that socket?",
+            (io::ErrorKind::PermissionDenied, true) => "check the socket file's permissions",
+            _ => "check --addr and that the server is reachable",
+        };
+        DialFailed(format!(
+            "could not connect to {} ({}): {hint}",
+            self.addr,
+            crate::report::describe_io(err)
+        ))
+    }
+
     /// A TLS connection failed with `err`; `handshaking` until the handshake completed.
     pub fn tls_failure(&self, err: &io::Error, handshaking: bool) -> Trouble {
         let tls = err
@@ -307,70 +338,4 @@ fn shown_time(secs: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn peer(client_cert: bool) -> Dialed {
-        Dialed {
-            addr: "localhost:1".into(),
-            name: "localhost".into(),
-            client_cert,
-            unix: false,
-        }
-    }
-
-    fn tls(err: TlsError, client_cert: bool) -> String {
-        let io = io::Error::new(io::ErrorKind::InvalidData, err);
-        peer(client_cert).tls_failure(&io, true).message
-    }
-
-    #[test]
-    fn alerts_about_client_certificates_say_which_side_to_fix() {
-        let required = tls(
-            TlsError::AlertReceived(AlertDescription::CertificateRequired),
-            false,
-        );
-        assert_eq!(
-            required,
-            "the server requires a client certificate: give --cert and --key"
-        );
-        let rejected = tls(TlsError::AlertReceived(AlertDescription::UnknownCA), true);
-        assert!(
-            rejected.starts_with("the server rejected our client certificate (alert unknown_ca)"),
-            "{rejected}"
-        );
-    }
-
-    #[test]
-    fn a_plaintext_answer_to_the_client_hello_is_named() {
-        let plaintext = tls(
-            TlsError::InvalidMessage(tokio_rustls::rustls::InvalidMessage::InvalidContentType),
-            false,
-        );
-        assert!(plaintext.contains("does not speak TLS"), "{plaintext}");
-        let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
-        let closed = peer(false).tls_failure(&eof, true).message;
-        assert!(closed.contains("probably does not speak TLS"), "{closed}");
-    }
-
-    #[test]
-    fn certificate_names_are_shown_bare() {
-        assert_eq!(plain_name("DnsName(\"localhost\")"), "localhost");
-        assert_eq!(plain_name("IpAddress(127.0.0.1)"), "127.0.0.1");
-        assert_eq!(plain_name("something else"), "something else");
-    }
-
-    #[test]
-    fn a_trouble_is_found_inside_io_errors() {
-        let trouble = peer(false).speaks_tls();
-        let io = trouble.clone().into_io(io::ErrorKind::InvalidData);
-        assert_eq!(
-            Trouble::find(&io).map(|found| found.message.as_str()),
-            Some(trouble.message.as_str())
-        );
-        assert_eq!(
-            trouble.message,
-            "the server at localhost:1 speaks TLS: use https://localhost:1 or --tls"
-        );
-    }
-}
+mod tests;

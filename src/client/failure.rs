@@ -6,7 +6,7 @@ use std::time::Duration;
 use tonic::{Code, Status};
 
 use super::call::Method;
-use super::diagnosis::Troubles;
+use super::diagnosis::{DialFailed, Trouble, Troubles, carried};
 use super::grpc_client::{self, Messages};
 use crate::address::Targets;
 use crate::exit::CallFailed;
@@ -23,8 +23,9 @@ pub fn as_grpc_says(status: Status, troubles: &Troubles, messages: &Messages) ->
 /// grpc-go) call all of them UNAVAILABLE, which is also what --retries retries. A status the
 /// server sent, or a deadline, has no transport error behind it and is left alone.
 ///
-/// h2 passes the cause on as text only, so what the transport recorded (a TLS alert, a TLS
-/// server answering plaintext) is taken from `troubles`.
+/// The connector's errors carry their own one-line account ([`DialFailed`], [`Trouble`]); once
+/// a connection is made, h2 passes the cause on as text only, so what the transport recorded (a
+/// TLS alert after the handshake, a TLS server answering plaintext) is taken from `troubles`.
 fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status {
     if !matches!(
         status.code(),
@@ -39,6 +40,13 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
         .any(|err| err.is::<hyper::Error>() || err.is::<std::io::Error>());
     if !transport {
         return status;
+    }
+    // The connector's own words: a connection that could not be made, or TLS that failed.
+    if let Some(dial) = carried::<DialFailed>(&status) {
+        return Status::unavailable(dial.0.clone());
+    }
+    if let Some(trouble) = carried::<Trouble>(&status) {
+        return Status::unavailable(trouble.message.clone());
     }
     let mut causes: Vec<String> = Vec::new();
     for err in &chain {

@@ -11,6 +11,7 @@ mod headers;
 mod insecure;
 mod output;
 mod patience;
+mod reconnect;
 mod repeat;
 mod replicas;
 mod retry;
@@ -97,8 +98,9 @@ async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
         &config.patience,
         expired,
     );
-    let channel = probe.await?;
-    let replicas =
-        replicas::Replicas::new(&config.targets, channel, transport, config.messages).await?;
+    // The probe's channel is not kept: each replica has a channel of its own, which reconnects
+    // as gRPC channels do.
+    drop(probe.await?);
+    let replicas = replicas::Replicas::new(&config.targets, transport, config.messages).await?;
     repeat::run(config, &replicas).await
 }

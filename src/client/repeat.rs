@@ -47,6 +47,10 @@ impl Repeat {
 struct Tally {
     latencies: Vec<Duration>,
     failures: BTreeMap<i32, (u64, String)>,
+    /// When, into the run, the last call that succeeded ended.
+    last_ok: Option<Duration>,
+    /// How many calls ended after it, all failed: the server stopped answering.
+    failed_since: u64,
 }
 
 /// Makes the calls on `channel`, prints each reply (unless quiet) and the summary, and fails
@@ -69,7 +73,11 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
             let elapsed = call_started.elapsed();
             let failure = match outcome {
                 Ok(Ok(reply)) => {
-                    tally.borrow_mut().latencies.push(elapsed);
+                    let mut counts = tally.borrow_mut();
+                    counts.latencies.push(elapsed);
+                    counts.last_ok = Some(started.elapsed());
+                    counts.failed_since = 0;
+                    drop(counts);
                     if !repeat.quiet {
                         print_reply(progress, &reply.into_inner(), config);
                     }
@@ -91,6 +99,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
                     .or_insert((0, String::new()));
                 entry.0 += 1;
                 entry.1 = failure.message;
+                tally.failed_since += 1;
             }
             progress.inc(1);
         }
@@ -142,6 +151,11 @@ async fn call_with_retries(
         let Some(pause) = retries.next_pause() else {
             return outcome;
         };
+        // A retry before any replica's next attempt to connect is due would fail at once.
+        let pause = pause.max(replicas.until_one_is_due());
+        if Instant::now() + pause >= deadline {
+            return outcome;
+        }
         if config.patience.verbose {
             eprintln!(
                 "greeter: {}; retrying in {}",
@@ -230,6 +244,10 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
                 "elapsed_s": elapsed.as_secs_f64(),
                 "rate_per_s": rate,
                 "latency": latency,
+                "stopped_answering": stopped_answering(tally).map(|(at, failed)| json!({
+                    "last_ok_s": at.map(|at| at.as_secs_f64()),
+                    "failed_after": failed,
+                })),
             })
         )
     } else {
@@ -253,7 +271,23 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
             },
             elapsed.as_secs_f64(),
         )
+        .and_then(|()| match stopped_answering(tally) {
+            Some((Some(at), failed)) => writeln!(
+                stderr,
+                "the server stopped answering: the last call to succeed ended {:.3}s into the \
+                 run, and all {failed} calls that ended after it failed",
+                at.as_secs_f64()
+            ),
+            Some((None, _)) => writeln!(stderr, "no call succeeded"),
+            None => Ok(()),
+        })
     };
+}
+
+/// If the run ended with failures only: when the last call to succeed ended (None: none did),
+/// and how many failed after it.
+fn stopped_answering(tally: &Tally) -> Option<(Option<Duration>, u64)> {
+    (tally.failed_since > 0).then_some((tally.last_ok, tally.failed_since))
 }
 
 /// Success if every call succeeded; otherwise the most frequent failing status (the smaller
@@ -281,6 +315,8 @@ mod tests {
     fn tally(failures: &[(Code, u64)]) -> Tally {
         Tally {
             latencies: vec![Duration::from_millis(1)],
+            last_ok: None,
+            failed_since: 0,
             failures: failures
                 .iter()
                 .map(|(code, count)| (*code as i32, (*count, format!("{code:?}"))))

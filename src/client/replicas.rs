@@ -6,6 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,8 +14,10 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use super::connect::resolve;
+use super::destination::Destination;
 use super::diagnosis::Troubles;
 use super::grpc_client::Messages;
+use super::reconnect::Reconnect;
 use super::transport::Transport;
 use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
@@ -38,6 +41,7 @@ pub struct Replicas {
 struct Member {
     addr: Option<SocketAddr>,
     client: GreeterClient<Channel>,
+    reconnect: Reconnect,
     set_aside_until: Option<Instant>,
 }
 
@@ -49,19 +53,23 @@ pub struct Pick {
 
 impl Replicas {
     /// The replicas of `targets`: every resolved address (a single Unix socket is its own
-    /// only replica, on `channel`, the connection already made).
+    /// only replica).
     pub async fn new(
         targets: &Targets,
-        channel: Channel,
         transport: &Transport,
         messages: Messages,
     ) -> Result<Replicas, CallFailed> {
         let members = match targets.0.as_slice() {
-            [Target::Unix(_)] => vec![Member {
-                addr: None,
-                client: messages.client(channel),
-                set_aside_until: None,
-            }],
+            [target @ Target::Unix(path)] => {
+                let destination = Destination::Unix(path.clone());
+                let (channel, reconnect) = transport.lazy(target, destination);
+                vec![Member {
+                    addr: None,
+                    client: messages.client(channel),
+                    reconnect,
+                    set_aside_until: None,
+                }]
+            }
             _ => resolve_all(targets)
                 .await?
                 .into_iter()
@@ -106,6 +114,14 @@ impl Replicas {
             client: members[index].client.clone(),
             member: members[index].addr,
         }
+    }
+
+    /// How long until some replica may be tried again: zero if one is connected or due for
+    /// its next attempt to connect.
+    pub fn until_one_is_due(&self) -> Duration {
+        let members = self.members.borrow();
+        let due = members.iter().map(|member| member.reconnect.due_in()).min();
+        due.unwrap_or_default()
     }
 
     /// Sets aside the replica of `pick`: its connection failed.
@@ -155,9 +171,11 @@ impl Replicas {
 /// The replica at `addr`, one of `target`'s addresses: connected (through the same transport
 /// as every other channel, TLS included) at its first call.
 fn member(transport: &Transport, messages: Messages, target: &Target, addr: SocketAddr) -> Member {
+    let (channel, reconnect) = transport.lazy(target, Destination::Tcp(Arc::new([addr])));
     Member {
         addr: Some(addr),
-        client: messages.client(transport.lazy(target, addr)),
+        client: messages.client(channel),
+        reconnect,
         set_aside_until: None,
     }
 }

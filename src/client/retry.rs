@@ -1,6 +1,7 @@
 //! The one retry rule of `hello`: pauses that double from a first step up to a cap, with
-//! jitter, and a budget of retries within a deadline. Single calls (`--retries`), repeated calls
-//! and connecting (`--wait-for-ready`) all retry through it.
+//! jitter, and a budget of retries within a deadline. Single calls (`--retries`), repeated
+//! calls, connecting (`--wait-for-ready`) and a channel connecting again (`reconnect`) all
+//! pause through it.
 
 use std::time::Duration;
 

@@ -21,6 +21,7 @@ use tonic::transport::{Channel, Endpoint, Uri};
 use super::destination::Destination;
 use super::diagnosis::{Dialed, Trouble, Troubles};
 use super::insecure::AcceptAnyServerCert;
+use super::reconnect::Reconnect;
 use super::sniffing_io::{Sniffer, Watched};
 use super::tls::{TlsOptions, client_config};
 use crate::address::{Host, Target, Targets, UNIX_SOCKET_HOST};
@@ -35,6 +36,8 @@ pub struct TransportOptions {
     pub server_name: Option<String>,
     pub keepalive_interval: Option<Duration>,
     pub keepalive_timeout: Duration,
+    /// The pause after a channel's first failed attempt to connect again (--retry-backoff).
+    pub reconnect_backoff: Duration,
 }
 
 /// Checks a `--server-name` as rustls will use it.
@@ -138,13 +141,22 @@ impl Transport {
             .map_err(ConnectError::Transport)
     }
 
-    /// A channel to one replica address of `target`, connected at its first call.
-    pub fn lazy(&self, target: &Target, addr: SocketAddr) -> Channel {
+    /// A channel to one replica of `target` (one of its addresses, or its socket), connected
+    /// at its first call, and how it is reconnecting.
+    pub fn lazy(&self, target: &Target, destination: Destination) -> (Channel, Reconnect) {
+        let authority = match &destination {
+            Destination::Tcp(addrs) => addrs.first().map(SocketAddr::to_string),
+            Destination::Unix(_) => None,
+        };
+        let authority = authority.unwrap_or_else(|| UNIX_SOCKET_HOST.to_owned());
         let endpoint = self
-            .endpoint(target, &addr.to_string())
-            .expect("a socket address is a valid authority");
-        let dialer = self.dialer(target, Destination::Tcp(Arc::new([addr])));
-        endpoint.connect_with_connector_lazy(tower::service_fn(move |_: Uri| dialer.clone().dial()))
+            .endpoint(target, &authority)
+            .expect("a socket address or the socket host is a valid authority");
+        let dialer = self.dialer(target, destination);
+        let reconnect = dialer.reconnect.clone();
+        let channel = endpoint
+            .connect_with_connector_lazy(tower::service_fn(move |_: Uri| dialer.clone().dial()));
+        (channel, reconnect)
     }
 
     fn dialer(&self, target: &Target, destination: Destination) -> Dialer {
@@ -172,6 +184,7 @@ impl Transport {
             peer,
             troubles: self.0.troubles.clone(),
             asked_for_cert: Arc::clone(&self.0.asked_for_cert),
+            reconnect: Reconnect::new(options.reconnect_backoff),
         }
     }
 }
@@ -208,15 +221,39 @@ struct Dialer {
     peer: Dialed,
     troubles: Troubles,
     asked_for_cert: Arc<AtomicBool>,
+    /// Shared by the clones tonic makes: one per channel.
+    reconnect: Reconnect,
 }
 
 impl Dialer {
+    /// Connects, unless the last attempt failed and the next is not due yet.
     async fn dial(self) -> io::Result<TokioIo<Box<dyn Stream>>> {
-        let stream = match &self.destination {
-            Destination::Tcp(addrs) => self.secure(connect_tcp(addrs).await?).await?,
-            Destination::Unix(path) => self.secure(UnixStream::connect(path).await?).await?,
-        };
-        Ok(TokioIo::new(stream))
+        self.reconnect.check()?;
+        match self.open().await {
+            Ok(stream) => {
+                self.reconnect.connected();
+                Ok(TokioIo::new(stream))
+            }
+            Err(err) => {
+                self.reconnect.failed(&err);
+                Err(err)
+            }
+        }
+    }
+
+    async fn open(&self) -> io::Result<Box<dyn Stream>> {
+        let could_not =
+            |err: io::Error| io::Error::new(err.kind(), self.peer.could_not_connect(&err));
+        match &self.destination {
+            Destination::Tcp(addrs) => {
+                self.secure(connect_tcp(addrs).await.map_err(could_not)?)
+                    .await
+            }
+            Destination::Unix(path) => {
+                self.secure(UnixStream::connect(path).await.map_err(could_not)?)
+                    .await
+            }
+        }
     }
 
     async fn secure<S: Stream + 'static>(&self, raw: S) -> io::Result<Box<dyn Stream>> {
@@ -236,11 +273,7 @@ impl Dialer {
                 let asked = Arc::clone(&self.asked_for_cert);
                 Ok(Box::new(Watched::new(stream, peer, troubles, asked)))
             }
-            Err(err) => {
-                let trouble = peer.tls_failure(&err, true);
-                troubles.record(trouble.clone());
-                Err(trouble.into_io(err.kind()))
-            }
+            Err(err) => Err(peer.tls_failure(&err, true).into_io(err.kind())),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod certs;
 pub mod fake;
 pub mod frames;
 pub mod h2conn;
+pub mod netns;
 pub mod peer;
 
 pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");
@@ -558,8 +559,21 @@ pub struct Background {
 
 impl Background {
     pub fn spawn(mut command: Command) -> Background {
+        command.stdin(Stdio::null());
+        Background::start(command)
+    }
+
+    /// Like [`Background::spawn`], with a pipe to the command's stdin for the test to write
+    /// to (closing it is the command's end of input).
+    pub fn spawn_fed(mut command: Command) -> (Background, std::process::ChildStdin) {
+        command.stdin(Stdio::piped());
+        let mut background = Background::start(command);
+        let stdin = background.child.stdin.take().expect("piped stdin");
+        (background, stdin)
+    }
+
+    fn start(mut command: Command) -> Background {
         let mut child = command
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
