@@ -162,6 +162,12 @@ const TABLE: &[Row] = &[
     ),
     row(
         "serve",
+        "GREETER_MAX_CONNECTIONS",
+        "--max-connections <N>",
+        Observe(serve_max_connections),
+    ),
+    row(
+        "serve",
         "GREETER_KEEPALIVE_INTERVAL",
         "--keepalive-interval <DURATION>",
         Invalid("soon"),
@@ -698,6 +704,24 @@ fn serve_max_concurrent_streams() {
         H2Conn::connect(&server.loopback()).max_concurrent_streams(),
         9
     );
+}
+
+fn serve_max_connections() {
+    // One connection held open, then `hello` on a second: refused at 1, served at 2.
+    let with = |args: &[&str]| {
+        let args = [&["--addr", "127.0.0.1:0"], args].concat();
+        let server = Server::start_with(&args, &[("GREETER_MAX_CONNECTIONS", "1")]);
+        let mut held = H2Conn::connect(&server.loopback());
+        let reply = held.call("/helloworld.Greeter/SayHello", &[], hello_request("held"));
+        assert_eq!(reply.reply(), Ok("Hello held".to_owned()));
+        server.hello(&["second"]).code
+    };
+    assert_eq!(
+        with(&[]),
+        Some(78),
+        "GREETER_MAX_CONNECTIONS=1 refuses the second"
+    );
+    assert_eq!(with(&["--max-connections", "2"]), Some(0), "the flag wins");
 }
 
 fn serve_metrics_addr() {

@@ -184,6 +184,24 @@ pub struct ServeArgs {
     )]
     pub max_concurrent_streams: u32,
 
+    /// Hold at most N client connections at once; 0 for no limit.
+    ///
+    /// One more is accepted, told why with an HTTP/2 GOAWAY that lets no call in
+    /// (ENHANCE_YOUR_CALM, the reason as its debug data; over TLS it is closed without a
+    /// word), and closed: its client reports UNAVAILABLE. Refusals are counted in
+    /// greeter_connections_refused_total and logged at most every 10 s; the open connections
+    /// are served as before. The server also raises its soft open-files limit to the hard one
+    /// at start; past that, a failing accept is logged at most every 10 s and retried after a
+    /// pause, never spun on.
+    #[arg(
+        help_heading = "Limits and connections",
+        long,
+        env = "GREETER_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 10_000
+    )]
+    pub max_connections: usize,
+
     /// Send an HTTP/2 PING on each connection this often, to find dead clients.
     ///
     /// `0s` turns the pings off. A client that does not answer within --keepalive-timeout is

@@ -35,7 +35,7 @@ impl fmt::Display for Trouble {
 impl std::error::Error for Trouble {}
 
 impl Trouble {
-    fn new(message: String) -> Self {
+    pub fn new(message: String) -> Self {
         Trouble {
             message,
             closed_silently: None,
@@ -46,6 +46,17 @@ impl Trouble {
     pub fn into_io(self, kind: io::ErrorKind) -> io::Error {
         io::Error::new(kind, self)
     }
+}
+
+/// The server's GOAWAY let no stream in (`greeter serve` beyond --max-connections, or a server
+/// shutting down): `reason` is its code's name, `why` its debug data.
+pub fn refused_by_goaway(reason: &str, why: &str) -> String {
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(": {why}")
+    };
+    format!("the server closed the connection before taking the call (GOAWAY {reason}{why})")
 }
 
 /// A connection that could not be made at all (refused, no such socket, unreachable): one line

@@ -6,13 +6,16 @@ use std::time::Duration;
 use tonic::{Code, Status};
 
 use super::call::Method;
-use super::diagnosis::{DialFailed, Trouble, Troubles, carried};
+use super::diagnosis::{self, DialFailed, Trouble, Troubles, carried};
 use super::grpc_client::{self, Messages};
 use crate::address::Targets;
 use crate::exit::CallFailed;
 
 /// The status gRPC (and grpc-go) would report for what tonic reported as `status`.
 pub fn as_grpc_says(status: Status, troubles: &Troubles, messages: &Messages) -> Status {
+    if let Some(refused) = refused_by_goaway(&status) {
+        return refused;
+    }
     let status = messages.refused_encoding(status);
     let status = grpc_client::over_limit_is_resource_exhausted(status);
     connection_lost_is_unavailable(status, troubles)
@@ -74,6 +77,29 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
         Some(trouble) => Status::unavailable(trouble.message),
         None => Status::unavailable(generic),
     }
+}
+
+/// A server that let no stream in (a GOAWAY whose last stream is 0, as `greeter serve` sends
+/// beyond --max-connections) never saw the call: UNAVAILABLE, as gRPC's transparent retry
+/// treats it, with the reason the server gave. tonic would say RESOURCE_EXHAUSTED or
+/// INTERNAL from the GOAWAY's code, and drop the reason.
+fn refused_by_goaway(status: &Status) -> Option<Status> {
+    let chain = std::iter::successors(std::error::Error::source(status), |err| err.source());
+    let goaway = chain
+        .filter_map(|err| err.downcast_ref::<h2::Error>())
+        .find(|err| err.is_go_away() && err.is_remote())?;
+    let reason = goaway
+        .reason()
+        .map_or_else(String::new, |reason| format!("{reason:?}"));
+    // h2 shows the debug data only in its Display: `... (b"the reason")`.
+    let shown = goaway.to_string();
+    let why = shown
+        .split_once("(b\"")
+        .and_then(|(_, rest)| rest.strip_suffix("\")"))
+        .unwrap_or_default();
+    Some(Status::unavailable(diagnosis::refused_by_goaway(
+        &reason, why,
+    )))
 }
 
 /// tonic reports its own enforcement of the deadline as CANCELLED caused by `TimeoutExpired`;

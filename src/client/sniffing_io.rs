@@ -12,7 +12,8 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::destination::Destination;
-use super::diagnosis::{Dialed, Troubles};
+use super::diagnosis::{self, Dialed, Trouble, Troubles};
+use super::reconnect::Reconnect;
 
 /// Writes go straight through; a failed one is passed to the wrapper's `note`.
 macro_rules! forward_writes_noting_errors {
@@ -58,7 +59,9 @@ macro_rules! forward_writes_noting_errors {
 /// A plaintext connection that checks the first bytes the server sends. A TLS server answers
 /// our HTTP/2 preface with an alert (0x15) or, rarely, a handshake record (0x16), then the
 /// version's major byte 0x03; h2 would read that as a frame of absurd length and report only a
-/// "frame size" error, so the read fails here instead, saying the server speaks TLS.
+/// "frame size" error, so the read fails here instead, saying the server speaks TLS. A server
+/// that answers with a GOAWAY letting no stream in has refused the connection. Only a server
+/// that answers HTTP/2 otherwise counts as connected, for the channel's backoff.
 pub struct Sniffer<S> {
     inner: S,
     /// Until the server has sent its first byte.
@@ -66,23 +69,38 @@ pub struct Sniffer<S> {
     peer: Dialed,
     troubles: Troubles,
     destination: Destination,
+    reconnect: Reconnect,
 }
 
 impl<S> Sniffer<S> {
-    pub fn new(inner: S, peer: Dialed, troubles: Troubles, destination: Destination) -> Self {
+    pub fn new(
+        inner: S,
+        peer: Dialed,
+        troubles: Troubles,
+        destination: Destination,
+        reconnect: Reconnect,
+    ) -> Self {
         Sniffer {
             inner,
             checking: true,
             peer,
             troubles,
             destination,
+            reconnect,
         }
     }
 
     /// The server closed or reset the connection before sending a byte.
     fn closed_silently(&self) {
-        self.troubles
-            .record(self.peer.closed_silently(&self.destination));
+        let trouble = self.peer.closed_silently(&self.destination);
+        self.failed(trouble.clone());
+        self.troubles.record(trouble);
+    }
+
+    /// The connection is no good: the channel's next attempt waits its pause.
+    fn failed(&self, trouble: Trouble) {
+        self.reconnect
+            .failed(&trouble.into_io(io::ErrorKind::ConnectionRefused));
     }
 
     fn note<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
@@ -97,6 +115,34 @@ impl<S> Sniffer<S> {
         }
         result
     }
+}
+
+/// A server's opening that lets no stream in: its SETTINGS, then a GOAWAY whose last stream
+/// is 0. The GOAWAY's code and debug data.
+fn refusal(first: &[u8]) -> Option<(u32, &[u8])> {
+    let (settings, _, rest) = frame(first)?;
+    let (goaway, payload, _) = frame(rest)?;
+    if settings != 0x4 || goaway != 0x7 || payload.len() < 8 {
+        return None;
+    }
+    let word = |at: usize| {
+        u32::from_be_bytes([
+            payload[at],
+            payload[at + 1],
+            payload[at + 2],
+            payload[at + 3],
+        ])
+    };
+    (word(0) & 0x7fff_ffff == 0).then(|| (word(4), &payload[8..]))
+}
+
+/// The first whole HTTP/2 frame of `bytes`: its type, its payload, and what follows it.
+fn frame(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let header = bytes.get(..9)?;
+    let length =
+        usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+    let payload = bytes.get(9..9 + length)?;
+    Some((header[3], payload, &bytes[9 + length..]))
 }
 
 /// Whether the first bytes a server sent are a TLS record's start.
@@ -124,9 +170,20 @@ impl<S: AsyncRead + Unpin> AsyncRead for Sniffer<S> {
                 this.checking = false;
                 if tls {
                     let trouble = this.peer.speaks_tls();
+                    this.failed(trouble.clone());
                     this.troubles.record(trouble.clone());
                     buf.set_filled(before);
                     return Poll::Ready(Err(trouble.into_io(io::ErrorKind::InvalidData)));
+                }
+                match refusal(new) {
+                    Some((code, why)) => {
+                        let reason = format!("{:?}", h2::Reason::from(code));
+                        let why = String::from_utf8_lossy(why);
+                        let trouble = Trouble::new(diagnosis::refused_by_goaway(&reason, &why));
+                        this.failed(trouble.clone());
+                        this.troubles.record(trouble);
+                    }
+                    None => this.reconnect.connected(),
                 }
             }
             Err(err) if err.kind() == io::ErrorKind::ConnectionReset => this.closed_silently(),
@@ -206,17 +263,4 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
 forward_writes_noting_errors!(Watched);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tls_records_are_recognised_from_their_first_bytes() {
-        assert!(looks_like_tls(&[0x15, 0x03, 0x03, 0x00, 0x02]));
-        assert!(looks_like_tls(&[0x16, 0x03, 0x01]));
-        assert!(looks_like_tls(&[0x15]));
-        // An HTTP/2 SETTINGS frame starts with its (small) length.
-        assert!(!looks_like_tls(&[0x00, 0x00, 0x12, 0x04]));
-        assert!(!looks_like_tls(b"HTTP/1.1 400"));
-        assert!(!looks_like_tls(&[0x15, 0x00]));
-    }
-}
+mod tests;

@@ -231,7 +231,11 @@ impl Dialer {
         self.reconnect.check()?;
         match self.open().await {
             Ok(stream) => {
-                self.reconnect.connected();
+                // A plaintext connection counts once the server answers HTTP/2 (the sniffer
+                // tells); a TLS one once its handshake is done, which is now.
+                if self.tls.is_some() {
+                    self.reconnect.connected();
+                }
                 Ok(TokioIo::new(stream))
             }
             Err(err) => {
@@ -260,7 +264,14 @@ impl Dialer {
         let (peer, troubles) = (self.peer.clone(), self.troubles.clone());
         let Some((connector, name)) = &self.tls else {
             let destination = self.destination.clone();
-            return Ok(Box::new(Sniffer::new(raw, peer, troubles, destination)));
+            let reconnect = self.reconnect.clone();
+            return Ok(Box::new(Sniffer::new(
+                raw,
+                peer,
+                troubles,
+                destination,
+                reconnect,
+            )));
         };
         let server_name = ServerName::try_from(name.clone()).map_err(|_| {
             io::Error::new(

@@ -30,6 +30,8 @@ pub struct Config {
     pub auth: BearerAuth,
     pub limits: MessageLimits,
     pub lifecycle: Lifecycle,
+    /// --max-connections (0: no limit).
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -79,6 +81,7 @@ impl Config {
                 max_age: args.max_connection_age,
                 age_grace: args.max_connection_age_grace,
             },
+            max_connections: args.max_connections,
             addr,
             workers: args.workers,
             grace_period: args.grace_period,

@@ -142,9 +142,24 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_025, 2.0, 17))
 }
 
-/// Creates the metrics of `workers` workers and the registry that exposes them.
-pub fn per_worker(workers: usize) -> (Arc<Registry>, Vec<WorkerMetrics>) {
+/// Every metric the server keeps, and the registry that exposes them.
+pub struct Metrics {
+    pub registry: Arc<Registry>,
+    /// One per worker.
+    pub workers: Vec<WorkerMetrics>,
+    /// Connections the acceptor closed at once: --max-connections were open.
+    pub connections_refused: Counter,
+}
+
+/// Creates the metrics of `workers` workers and of the acceptor.
+pub fn new(workers: usize) -> Metrics {
     let mut registry = Registry::with_prefix("greeter");
+    let connections_refused = Counter::default();
+    registry.register(
+        "connections_refused",
+        "Client connections closed at once because --max-connections were open",
+        connections_refused.clone(),
+    );
     let handles = (0..workers)
         .map(|index| {
             let worker = registry
@@ -185,7 +200,11 @@ pub fn per_worker(workers: usize) -> (Arc<Registry>, Vec<WorkerMetrics>) {
             metrics
         })
         .collect();
-    (Arc::new(registry), handles)
+    Metrics {
+        registry: Arc::new(registry),
+        workers: handles,
+        connections_refused,
+    }
 }
 
 /// Serves `GET /metrics` (Prometheus and OpenMetrics text) on `listener` until shutdown.
@@ -277,13 +296,18 @@ mod tests {
 
     #[test]
     fn calls_are_counted_per_worker_method_and_code() {
-        let (registry, workers) = per_worker(2);
+        let Metrics {
+            registry,
+            workers,
+            connections_refused,
+        } = new(2);
         let say_hello = MethodLabel::of("/helloworld.Greeter/SayHello");
         for code in [Code::Ok, Code::Ok, Code::Unauthenticated] {
             workers[1].call_started();
             workers[1].call_ended(say_hello, code, Duration::from_micros(40));
         }
         workers[1].connection_opened();
+        connections_refused.inc();
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
         assert!(text.contains(
@@ -310,6 +334,10 @@ mod tests {
         assert!(
             text.contains("greeter_connections_open{worker=\"0\"} 0"),
             "{text}"
+        );
+        assert!(
+            text.contains("greeter_connections_refused_total 1"),
+            "the acceptor's, with no worker label: {text}"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! `greeter serve`: bind, announce readiness, serve on every worker, drain on a signal.
 
+mod admission;
 mod auth;
 mod client_cert;
 mod config;
@@ -30,6 +31,7 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::watch;
 
+use admission::Admission;
 use greeter::Greeter;
 use listener::Bound;
 use services::Services;
@@ -37,6 +39,7 @@ use shutdown::Signals;
 use workers::{Accept, Pool};
 
 pub fn run(config: Config) -> Result<()> {
+    admission::raise_descriptor_limit();
     // Read every file before binding: a typo in a path must not leave a socket behind.
     let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let metrics_listener = config
@@ -72,6 +75,7 @@ pub fn run(config: Config) -> Result<()> {
         services,
         grace_period: config.grace_period,
         metrics_listener,
+        max_connections: config.max_connections,
     };
     let runtime = crate::runtime::single_threaded()?;
     runtime.block_on(async move {
@@ -99,6 +103,7 @@ struct Plan {
     services: Services,
     grace_period: Duration,
     metrics_listener: Option<std::net::TcpListener>,
+    max_connections: usize,
 }
 
 impl Plan {
@@ -108,13 +113,17 @@ impl Plan {
             services,
             grace_period,
             metrics_listener,
+            max_connections,
         } = self;
         let (shutdown_tx, shutdown) = watch::channel(false);
-        let (registry, worker_metrics) = match &metrics_listener {
-            Some(_) => {
-                let (registry, per_worker) = metrics::per_worker(workers);
-                (Some(registry), Some(per_worker))
-            }
+        let metrics = metrics_listener.as_ref().map(|_| metrics::new(workers));
+        let admission = Admission::new(
+            max_connections,
+            metrics.as_ref().map(|m| m.connections_refused.clone()),
+            services.tls.is_none(),
+        );
+        let (registry, worker_metrics) = match metrics {
+            Some(metrics) => (Some(metrics.registry), Some(metrics.workers)),
             None => (None, None),
         };
         let (pool, first_share) =
@@ -153,7 +162,7 @@ impl Plan {
         let serving =
             workers::serve_connections(first_share, services, first_metrics, shutdown.clone());
         let draining = async {
-            let accepting = pool.accept(listener, shutdown.clone());
+            let accepting = pool.accept(listener, admission, shutdown.clone());
             let ((), served, exported) = tokio::join!(accepting, serving, exporting);
             served.and(exported).and(pool.join().await)
         };

@@ -15,6 +15,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 
+use super::admission::{AcceptFailures, Admission, Ticket};
 use super::metered_io::Metered;
 use super::metrics::WorkerMetrics;
 use super::services::Services;
@@ -84,10 +85,16 @@ impl Adopt for std::os::unix::net::UnixStream {
     }
 }
 
+/// A connection handed to a worker, with its place under --max-connections.
+pub struct Admitted<C> {
+    conn: C,
+    ticket: Ticket,
+}
+
 /// The workers beyond the first, each on its own thread. The first runs on the caller's
 /// thread, so a one-core container has exactly one thread.
 pub struct Pool<C> {
-    inboxes: Vec<mpsc::UnboundedSender<C>>,
+    inboxes: Vec<mpsc::UnboundedSender<Admitted<C>>>,
     finished: mpsc::Receiver<Result<()>>,
 }
 
@@ -100,7 +107,7 @@ impl<C: Adopt> Pool<C> {
         services: &Services,
         metrics: Option<&[WorkerMetrics]>,
         shutdown: &watch::Receiver<bool>,
-    ) -> Result<(Self, mpsc::UnboundedReceiver<C>)> {
+    ) -> Result<(Self, mpsc::UnboundedReceiver<Admitted<C>>)> {
         let (first_inbox, first_connections) = mpsc::unbounded_channel();
         let mut inboxes = vec![first_inbox];
         let (finished_tx, finished) = mpsc::channel(count.max(1));
@@ -129,15 +136,17 @@ impl<C: Adopt> Pool<C> {
         Ok((Pool { inboxes, finished }, first_connections))
     }
 
-    /// Accepts connections and hands them to the workers in turn until shutdown is asked for;
-    /// then closes the listener, so new connections are refused while the workers drain, and
-    /// says so.
+    /// Accepts connections and hands them to the workers in turn until shutdown is asked for
+    /// (those beyond `admission`'s limit are closed at once); then closes the listener, so new
+    /// connections are refused while the workers drain, and says so.
     pub async fn accept<L: Accept<Conn = C>>(
         &self,
         listener: L,
+        mut admission: Admission,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut next_worker = (0..self.inboxes.len()).cycle();
+        let mut failures = AcceptFailures::default();
         loop {
             let accepted = tokio::select! {
                 biased;
@@ -146,11 +155,16 @@ impl<C: Adopt> Pool<C> {
             };
             match accepted {
                 Ok(conn) => {
+                    failures.succeeded();
+                    let Some(ticket) = admission.admit() else {
+                        admission.refuse(conn.adopt());
+                        continue;
+                    };
                     let worker = next_worker.next().unwrap_or_default();
                     // A worker only hangs up when its runtime failed; that is reported on join.
-                    let _ = self.inboxes[worker].send(conn);
+                    let _ = self.inboxes[worker].send(Admitted { conn, ticket });
                 }
-                Err(err) => backoff_after(&err).await,
+                Err(err) => failures.failed(&err).await,
             }
         }
         drop(listener);
@@ -168,23 +182,10 @@ impl<C: Adopt> Pool<C> {
     }
 }
 
-/// A client that gave up before we accepted costs nothing; running out of file descriptors or
-/// memory does, and retrying at once would spin, so wait a little.
-async fn backoff_after(err: &io::Error) {
-    if matches!(
-        err.kind(),
-        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
-    ) {
-        return;
-    }
-    tracing::warn!("accepting a connection failed: {err}; retrying");
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-}
-
 /// Serves every connection handed to this worker until shutdown, then waits for them to
 /// drain (each gets a graceful GOAWAY; the grace period is enforced by the caller).
 pub async fn serve_connections<C: Adopt>(
-    mut connections: mpsc::UnboundedReceiver<C>,
+    mut connections: mpsc::UnboundedReceiver<Admitted<C>>,
     services: Services,
     metrics: Option<WorkerMetrics>,
     mut shutdown: watch::Receiver<bool>,
@@ -193,7 +194,7 @@ pub async fn serve_connections<C: Adopt>(
     // Each connection's task holds a sender; when all are gone, every connection is closed.
     let (open, mut all_closed) = mpsc::channel::<()>(1);
     let for_connections = shutdown.clone();
-    let take_on = |conn: C| {
+    let take_on = |Admitted { conn, ticket }: Admitted<C>| {
         let peer = conn.peer();
         let io = match conn.adopt() {
             Ok(io) => Metered::new(io, metrics.clone()),
@@ -205,7 +206,7 @@ pub async fn serve_connections<C: Adopt>(
         let (worker, shutdown, open) = (worker.clone(), for_connections.clone(), open.clone());
         tokio::spawn(async move {
             worker.serve_connection(io, peer, shutdown).await;
-            drop(open);
+            drop((open, ticket));
         });
     };
     loop {
