@@ -121,6 +121,10 @@ impl FromStr for Target {
     }
 }
 
+/// The longest path a Unix socket address holds on Linux: `sun_path` is 108 bytes, one of them
+/// the terminating NUL.
+const MAX_SOCKET_PATH: usize = 107;
+
 /// `unix:PATH` and `unix:///ABS/PATH` (the gRPC naming forms); `None` if not a Unix address.
 fn unix_path(text: &str) -> Result<Option<PathBuf>, AddrError> {
     let Some(rest) = text.strip_prefix("unix:") else {
@@ -137,6 +141,13 @@ fn unix_path(text: &str) -> Result<Option<PathBuf>, AddrError> {
     };
     if path.is_empty() {
         return Err(error("the Unix socket path is empty: write unix:PATH"));
+    }
+    if path.len() > MAX_SOCKET_PATH {
+        return Err(error(format!(
+            "the Unix socket path is {} bytes long; Linux allows at most {MAX_SOCKET_PATH}: \
+             choose a shorter path (a relative one counts from the working directory)",
+            path.len()
+        )));
     }
     Ok(Some(PathBuf::from(path)))
 }

@@ -100,39 +100,10 @@ fn a_privileged_port_without_privileges_fails_with_status_1() {
         common::skip("every port is unprivileged on this host");
         return;
     };
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if root && !std::path::Path::new("/usr/bin/setpriv").exists() {
-        common::skip("setpriv (util-linux) is not installed to drop root");
-        return;
-    }
-    let unprivileged = || {
-        let mut command = if root {
-            let mut command = std::process::Command::new("setpriv");
-            command.args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                common::GREETER,
-            ]);
-            command
-        } else {
-            std::process::Command::new(common::GREETER)
-        };
-        command.env_remove("GREETER_ADDR");
-        command
+    let unprivileged = match common::unprivileged_greeter() {
+        Ok(unprivileged) => unprivileged,
+        Err(why) => return common::skip(&why),
     };
-    // The binary must be reachable by the unprivileged user (a checkout under a private home
-    // directory is not).
-    let mut version = unprivileged();
-    version.arg("--version");
-    if run(version).code != Some(0) {
-        common::skip(&format!(
-            "the unprivileged user cannot run {}",
-            common::GREETER
-        ));
-        return;
-    }
     let mut command = unprivileged();
     command.args(["serve", "--addr", &format!("127.0.0.1:{port}")]);
     let out = run(command);

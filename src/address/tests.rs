@@ -84,6 +84,14 @@ fn listen_errors_say_what_to_write() {
     assert!(listen_error("http://localhost:1").contains("unsupported scheme"));
     assert!(listen_error("unix:").contains("empty"));
     assert!(listen_error("unix://host/path").contains("three slashes"));
+    let longest = format!("unix:/{}", "a".repeat(106));
+    assert_eq!(listen(&longest), ListenAddr::Unix(longest[5..].into()));
+    let too_long = format!("unix:/{}", "a".repeat(107));
+    assert!(
+        listen_error(&too_long).contains("108 bytes long; Linux allows at most 107"),
+        "{}",
+        listen_error(&too_long)
+    );
 }
 
 #[test]

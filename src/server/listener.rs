@@ -30,7 +30,7 @@ pub enum Bound {
 pub fn bind(addr: &ListenAddr, unix_mode: Option<u32>) -> Result<Bound> {
     match addr {
         ListenAddr::Unix(path) => bind_unix(path, unix_mode),
-        tcp => bind_tcp_form(tcp).map(Bound::Tcp),
+        tcp => bind_tcp_form(tcp, "--addr").map(Bound::Tcp),
     }
 }
 
@@ -44,30 +44,60 @@ pub fn bind_metrics(addr: &ListenAddr) -> Result<std::net::TcpListener> {
             "metrics are served over TCP: use HOST:PORT or :PORT",
         )
         .into()),
-        tcp => bind_tcp_form(tcp),
+        tcp => bind_tcp_form(tcp, "--metrics-addr"),
     }
 }
 
-/// Binds `:PORT` or `HOST:PORT` (a Unix socket is an error: the callers handle it first).
-fn bind_tcp_form(addr: &ListenAddr) -> Result<std::net::TcpListener> {
+/// Binds `:PORT` or `HOST:PORT` for `flag` (a Unix socket is an error: the callers handle it
+/// first).
+fn bind_tcp_form(addr: &ListenAddr, flag: &str) -> Result<std::net::TcpListener> {
     let bound = match addr {
         ListenAddr::AllInterfaces { port } => bind_all_interfaces(*port),
         ListenAddr::Host { host, port } => bind_tcp(resolve(host, *port)?, false),
         ListenAddr::Unix(_) => return Err(eyre!("{addr} is not a TCP address")),
     };
-    bound.map_err(|err| bind_error(addr, &err))
+    bound.map_err(|err| bind_error(Listening::Tcp { flag }, addr, &err))
 }
 
-fn bind_error(addr: &impl fmt::Display, err: &io::Error) -> color_eyre::Report {
-    let hint = match err.kind() {
-        io::ErrorKind::AddrInUse => ": is another server running? Stop it or choose another --addr",
-        io::ErrorKind::PermissionDenied => {
-            ": ports below 1024 need privileges; choose a port above 1024"
-        }
-        io::ErrorKind::AddrNotAvailable => ": no interface of this host has that address",
-        _ => "",
+/// What could not be bound, for the message's words.
+#[derive(Clone, Copy)]
+enum Listening<'a> {
+    Tcp { flag: &'a str },
+    Unix,
+}
+
+fn bind_error(
+    listening: Listening,
+    addr: &impl fmt::Display,
+    err: &io::Error,
+) -> color_eyre::Report {
+    let (shown, flag) = match listening {
+        // The main address is the one people expect: named bare, as they wrote it.
+        Listening::Tcp { flag: "--addr" } | Listening::Unix => (addr.to_string(), "--addr"),
+        Listening::Tcp { flag } => (format!("{flag} {addr}"), flag),
     };
-    eyre!("could not listen on {addr}: {}{hint}", describe_io(err))
+    let unix = matches!(listening, Listening::Unix);
+    let hint = match err.kind() {
+        io::ErrorKind::AddrInUse => {
+            format!(": is another server running? Stop it or choose another {flag}")
+        }
+        io::ErrorKind::PermissionDenied if unix => {
+            ": this user may not create files in the socket's directory; choose another path \
+             or give it write permission"
+                .to_owned()
+        }
+        io::ErrorKind::PermissionDenied => {
+            ": ports below 1024 need privileges; choose a port above 1024".to_owned()
+        }
+        io::ErrorKind::NotFound if unix => {
+            ": the socket's directory does not exist; create it or choose another path".to_owned()
+        }
+        io::ErrorKind::AddrNotAvailable => {
+            ": no interface of this host has that address".to_owned()
+        }
+        _ => String::new(),
+    };
+    eyre!("could not listen on {shown}: {}{hint}", describe_io(err))
 }
 
 /// `:PORT` listens like Go's `net.Listen("tcp", ":PORT")`: one IPv6 socket that also accepts
@@ -157,10 +187,11 @@ fn bind_unix(path: &Path, mode: Option<u32>) -> Result<Bound> {
                 std::fs::remove_file(path)
                     .wrap_err_with(|| format!("could not remove the stale socket {shown}"))?;
             }
-            Err(err) => return Err(bind_error(&shown, &err)),
+            Err(err) => return Err(bind_error(Listening::Unix, &shown, &err)),
         }
     }
-    let listener = UnixListener::bind(path).map_err(|err| bind_error(&shown, &err))?;
+    let listener =
+        UnixListener::bind(path).map_err(|err| bind_error(Listening::Unix, &shown, &err))?;
     let file = SocketFile(path.to_owned());
     if let Some(mode) = mode {
         // Between bind and this, the file has the umask's permissions: at most as open as asked
@@ -174,6 +205,6 @@ fn bind_unix(path: &Path, mode: Option<u32>) -> Result<Bound> {
     }
     listener
         .set_nonblocking(true)
-        .map_err(|err| bind_error(&shown, &err))?;
+        .map_err(|err| bind_error(Listening::Unix, &shown, &err))?;
     Ok(Bound::Unix(listener, file))
 }

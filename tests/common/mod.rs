@@ -444,6 +444,39 @@ pub fn skip(reason: &str) {
     }
 }
 
+/// A way to run `greeter` as a user without privileges (as root: `setpriv` to nobody), each
+/// call a new command inheriting nothing [`greeter`] drops; or why there is none here.
+pub fn unprivileged_greeter() -> Result<impl Fn() -> Command, String> {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root && !std::path::Path::new("/usr/bin/setpriv").exists() {
+        return Err("setpriv (util-linux) is not installed to drop root".to_owned());
+    }
+    let unprivileged = move || {
+        let mut command = if root {
+            let mut command = Command::new("setpriv");
+            command.args(["--reuid=65534", "--regid=65534", "--clear-groups", GREETER]);
+            command
+        } else {
+            Command::new(GREETER)
+        };
+        for (name, _) in std::env::vars_os() {
+            if not_inherited(&name) {
+                command.env_remove(name);
+            }
+        }
+        command
+    };
+    // The binary must be reachable by the unprivileged user (a checkout under a private home
+    // directory is not).
+    let mut version = unprivileged();
+    version.arg("--version");
+    if run(version).code != Some(0) {
+        return Err(format!("the unprivileged user cannot run {GREETER}"));
+    }
+    Ok(unprivileged)
+}
+
 /// A hosts file of the test's own, for names that resolve as the test needs (several
 /// addresses, an order, none): `greeter` runs with it as its /etc/hosts in a private mount
 /// namespace (`unshare`, so root), with an nsswitch.conf that looks names up in that file
