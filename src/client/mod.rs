@@ -9,6 +9,7 @@ mod failure;
 mod grpc_client;
 mod headers;
 mod insecure;
+mod latencies;
 mod output;
 mod patience;
 mod reconnect;

@@ -16,6 +16,7 @@ use tonic::Code;
 use super::call::{Method, say_hello};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
+use super::latencies::Latencies;
 use super::output;
 use super::replicas::Replicas;
 use super::retry::{Backoff, LastTry, MAX_RETRY_BACKOFF, Retries, shown};
@@ -45,7 +46,7 @@ impl Repeat {
 /// What happened to the calls.
 #[derive(Default)]
 struct Tally {
-    latencies: Vec<Duration>,
+    latencies: Latencies,
     failures: BTreeMap<i32, (u64, String)>,
     /// When, into the run, the last call that succeeded ended.
     last_ok: Option<Duration>,
@@ -74,7 +75,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
             let failure = match outcome {
                 Ok(Ok(reply)) => {
                     let mut counts = tally.borrow_mut();
-                    counts.latencies.push(elapsed);
+                    counts.latencies.record(elapsed);
                     counts.last_ok = Some(started.elapsed());
                     counts.failed_since = 0;
                     drop(counts);
@@ -196,32 +197,23 @@ fn progress_bar(repeat: &Repeat) -> ProgressBar {
     bar
 }
 
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() - 1) as f64 * fraction).round() as usize;
-    sorted[index]
-}
-
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
 /// The summary on stderr: text for people, one JSON object with `--output json`.
 fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
-    let mut latencies = tally.latencies.clone();
-    latencies.sort();
-    let ok = latencies.len() as u64;
+    let latencies = &tally.latencies;
+    let ok = latencies.count();
     let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
     let calls = ok + failed;
     let rate = calls as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     let points = [
-        ("min", latencies.first().copied().unwrap_or_default()),
-        ("p50", percentile(&latencies, 0.50)),
-        ("p90", percentile(&latencies, 0.90)),
-        ("p99", percentile(&latencies, 0.99)),
-        ("max", latencies.last().copied().unwrap_or_default()),
+        ("min", latencies.min()),
+        ("p50", latencies.quantile(0.50)),
+        ("p90", latencies.quantile(0.90)),
+        ("p99", latencies.quantile(0.99)),
+        ("max", latencies.max()),
     ];
     let errors: BTreeMap<&str, u64> = tally
         .failures
@@ -301,7 +293,7 @@ fn verdict(tally: &Tally) -> Result<()> {
     else {
         return Ok(());
     };
-    let calls = failed + tally.latencies.len() as u64;
+    let calls = failed + tally.latencies.count();
     Err(Report::new(CallFailed::new(
         Code::from_i32(*code),
         format!("{failed} of {calls} calls failed; most often: {message}"),
@@ -313,8 +305,10 @@ mod tests {
     use super::*;
 
     fn tally(failures: &[(Code, u64)]) -> Tally {
+        let mut latencies = Latencies::default();
+        latencies.record(Duration::from_millis(1));
         Tally {
-            latencies: vec![Duration::from_millis(1)],
+            latencies,
             last_ok: None,
             failed_since: 0,
             failures: failures
@@ -341,13 +335,5 @@ mod tests {
             Some(Code::DeadlineExceeded),
             "the smaller code wins a tie"
         );
-    }
-
-    #[test]
-    fn percentiles_pick_from_the_sorted_latencies() {
-        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(percentile(&sorted, 0.5), Duration::from_millis(51));
-        assert_eq!(percentile(&sorted, 0.99), Duration::from_millis(99));
-        assert_eq!(percentile(&[], 0.99), Duration::ZERO);
     }
 }
