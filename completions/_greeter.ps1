@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
             [CompletionResult]::new('--max-send-msg-size', '--max-send-msg-size', [CompletionResultType]::ParameterName, 'The largest response message sent; a larger one fails the call with RESOURCE_EXHAUSTED')
             [CompletionResult]::new('--max-concurrent-streams', '--max-concurrent-streams', [CompletionResultType]::ParameterName, 'How many calls one connection may have in flight at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Hold at most N client connections at once; 0 for no limit')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'How long a client may take to send what it started; 0 for as long as it likes')
             [CompletionResult]::new('--keepalive-interval', '--keepalive-interval', [CompletionResultType]::ParameterName, 'Send an HTTP/2 PING on each connection this often, to find dead clients')
             [CompletionResult]::new('--keepalive-timeout', '--keepalive-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the answer to a keepalive PING before closing the connection')
             [CompletionResult]::new('--max-connection-idle', '--max-connection-idle', [CompletionResultType]::ParameterName, 'Close a connection that has had no call in flight for this long [default: never]')

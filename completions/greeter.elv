@@ -42,6 +42,7 @@ set edit:completion:arg-completer[greeter] = {|@words|
             cand --max-send-msg-size 'The largest response message sent; a larger one fails the call with RESOURCE_EXHAUSTED'
             cand --max-concurrent-streams 'How many calls one connection may have in flight at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)'
             cand --max-connections 'Hold at most N client connections at once; 0 for no limit'
+            cand --request-timeout 'How long a client may take to send what it started; 0 for as long as it likes'
             cand --keepalive-interval 'Send an HTTP/2 PING on each connection this often, to find dead clients'
             cand --keepalive-timeout 'How long to wait for the answer to a keepalive PING before closing the connection'
             cand --max-connection-idle 'Close a connection that has had no call in flight for this long [default: never]'

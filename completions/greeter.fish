@@ -43,6 +43,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-recv-msg-s
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-send-msg-size -d 'The largest response message sent; a larger one fails the call with RESOURCE_EXHAUSTED' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-concurrent-streams -d 'How many calls one connection may have in flight at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connections -d 'Hold at most N client connections at once; 0 for no limit' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l request-timeout -d 'How long a client may take to send what it started; 0 for as long as it likes' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l keepalive-interval -d 'Send an HTTP/2 PING on each connection this often, to find dead clients' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l keepalive-timeout -d 'How long to wait for the answer to a keepalive PING before closing the connection' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connection-idle -d 'Close a connection that has had no call in flight for this long [default: never]' -r

@@ -7,9 +7,10 @@ mod common;
 
 use std::net::TcpStream;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::h2conn::{H2Conn, hello_request};
+use common::process::busy_over;
 use common::scrape::{monitored_with, scrape, total};
 use common::{BOUND, GREETER, Server, not_inherited, settle};
 
@@ -80,22 +81,6 @@ fn serve_with_descriptors(files: u32) -> Server {
     Server::spawn(command).expect("serve starts under prlimit")
 }
 
-/// User and system CPU time of process `pid` so far.
-fn cpu_time(pid: i32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
-    // The fields after the command's name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-    Duration::from_millis(ticks * 1000 / per_second)
-}
-
 #[test]
 fn out_of_descriptors_the_server_logs_keeps_serving_and_recovers_without_spinning() {
     let server = serve_with_descriptors(32);
@@ -108,11 +93,9 @@ fn out_of_descriptors_the_server_logs_keeps_serving_and_recovers_without_spinnin
     server.stderr_when(|log| log.contains("accepting a connection failed"));
 
     // While it lasts: the open connection is served, and accept is not spun on.
-    let (cpu_before, since) = (cpu_time(server.pid()), Instant::now());
     let reply = early.call(SAY_HELLO, &[], hello_request("during"));
     assert_eq!(reply.reply(), Ok("Hello during".into()));
-    std::thread::sleep(Duration::from_secs(1));
-    let busy = (cpu_time(server.pid()) - cpu_before).as_secs_f64() / since.elapsed().as_secs_f64();
+    let busy = busy_over(server.pid(), Duration::from_secs(1));
     assert!(
         busy < 0.2,
         "the server spun: {:.0}% of a core",

@@ -162,6 +162,12 @@ const TABLE: &[Row] = &[
     ),
     row(
         "serve",
+        "GREETER_REQUEST_TIMEOUT",
+        "--request-timeout <DURATION>",
+        Observe(serve_request_timeout),
+    ),
+    row(
+        "serve",
         "GREETER_MAX_CONNECTIONS",
         "--max-connections <N>",
         Observe(serve_max_connections),
@@ -704,6 +710,22 @@ fn serve_max_concurrent_streams() {
         H2Conn::connect(&server.loopback()).max_concurrent_streams(),
         9
     );
+}
+
+fn serve_request_timeout() {
+    // A call whose message never ends: cut at the variable's 300ms, or at the flag's 2s.
+    let unfinished = |args: &[&str]| {
+        let args = [&["--addr", "127.0.0.1:0"], args].concat();
+        let server = Server::start_with(&args, &[("GREETER_REQUEST_TIMEOUT", "300ms")]);
+        let mut conn = H2Conn::connect(&server.loopback());
+        let part = hello_request("slow").slice(..3);
+        conn.call_with("/helloworld.Greeter/SayHello", &[], part, false)
+    };
+    let cut = unfinished(&[]);
+    assert_eq!(cut.grpc_status.as_deref(), Some("4"), "{cut:?}");
+    assert!(cut.elapsed < Duration::from_millis(1500), "{cut:?}");
+    let cut = unfinished(&["--request-timeout", "2s"]);
+    assert!(cut.elapsed >= Duration::from_millis(1900), "the flag wins: {cut:?}");
 }
 
 fn serve_max_connections() {

@@ -202,6 +202,22 @@ pub struct ServeArgs {
     )]
     pub max_connections: usize,
 
+    /// How long a client may take to send what it started; 0 for as long as it likes.
+    ///
+    /// A header block left unfinished that long closes the connection; a call whose request
+    /// is one message (every method but bidi streaming and reflection) whose message has not
+    /// all arrived ends DEADLINE_EXCEEDED; a new connection that has not sent the HTTP/2
+    /// preface is closed. Slow clients (slowloris) hold a connection or a call for this long
+    /// at most; real clients send each of these at once.
+    #[arg(help_heading = "Limits and connections",
+        long,
+        env = "GREETER_REQUEST_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "20s",
+        value_parser = parse_duration
+    )]
+    pub request_timeout: Duration,
+
     /// Send an HTTP/2 PING on each connection this often, to find dead clients.
     ///
     /// `0s` turns the pings off. A client that does not answer within --keepalive-timeout is

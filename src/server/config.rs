@@ -80,6 +80,7 @@ impl Config {
                 max_idle: args.max_connection_idle,
                 max_age: args.max_connection_age,
                 age_grace: args.max_connection_age_grace,
+                request_timeout: Some(args.request_timeout).filter(|timeout| !timeout.is_zero()),
             },
             max_connections: args.max_connections,
             addr,

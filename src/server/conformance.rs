@@ -12,6 +12,8 @@
 //!   compressed with, as grpc-go does, and otherwise not at all: every client advertises the
 //!   encodings it could read, but greetings are far too small to be worth compressing unless
 //!   the client asks by compressing itself.
+//! - **Slow requests.** A request that is one message must arrive within --request-timeout
+//!   (see `request_timeout`).
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -21,6 +23,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body::{Body, Frame};
 use tokio::time::{Instant, Sleep};
 use tower::{Layer, Service};
+
+use super::request_timeout::{TimedBody, request_is_one_message};
 
 // Names as constants: a lookup by `&str` parses the name first, on every call.
 pub(super) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
@@ -32,24 +36,31 @@ const DEADLINE_EXCEEDED: HeaderValue = HeaderValue::from_static("4");
 const RESOURCE_EXHAUSTED: HeaderValue = HeaderValue::from_static("8");
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ConformanceLayer;
+pub struct ConformanceLayer {
+    /// --request-timeout: how long a call's request message may take to arrive.
+    pub request_timeout: Option<Duration>,
+}
 
 impl<S> Layer<S> for ConformanceLayer {
     type Service = Conformance<S>;
 
     fn layer(&self, inner: S) -> Conformance<S> {
-        Conformance { inner }
+        Conformance {
+            inner,
+            request_timeout: self.request_timeout,
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Conformance<S> {
     inner: S,
+    request_timeout: Option<Duration>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Conformance<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<TimedBody<ReqBody>>, Response = Response<ResBody>>,
 {
     type Response = Response<ConformingBody<ResBody>>;
     type Error = S::Error;
@@ -66,6 +77,10 @@ where
             .and_then(|value| parse_timeout(value.as_bytes()))
             .map(|timeout| Instant::now() + timeout);
         reply_in_the_request_encoding(request.headers_mut());
+        let timeout = self
+            .request_timeout
+            .filter(|_| request_is_one_message(request.uri().path()));
+        let request = request.map(|body| TimedBody::new(body, timeout));
         ConformingFuture {
             inner: self.inner.call(request),
             expiry: deadline.map(expiry),

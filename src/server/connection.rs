@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use tower::Service;
 
 use super::executor::{QueueExecutor, StreamQueue};
+use super::request_timeout::{HeaderBlocks, WatchedHeaders};
 
 /// How connections live and die, from the command line.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +36,9 @@ pub struct Lifecycle {
     pub max_age: Option<Duration>,
     /// None: calls in flight at the age may take as long as they need.
     pub age_grace: Option<Duration>,
+    /// How long a client may take to finish a header block or a call's request message, and
+    /// to send its preface (None: as long as it likes); see `request_timeout`.
+    pub request_timeout: Option<Duration>,
 }
 
 impl Lifecycle {
@@ -87,11 +91,14 @@ pub async fn serve<IO, S, B>(
         activity: activity.clone(),
     };
     let streams = StreamQueue::default();
+    let blocks = Arc::new(HeaderBlocks::default());
+    let io = WatchedHeaders::new(io, Arc::clone(&blocks));
     let mut connection = pin!(
         lifecycle
             .http2(streams.executor())
             .serve_connection(TokioIo::new(io), TowerToHyperService::new(service))
     );
+    let mut stalled = pin!(blocks.stalled_for(lifecycle.request_timeout));
     let mut aged = pin!(sleep_for(lifecycle.jittered_max_age()));
     let mut idle = pin!(idle_for(lifecycle.max_idle, activity.clone()));
     // hyper's GOAWAY waits for the client to answer a PING before closing: a client that
@@ -119,6 +126,13 @@ pub async fn serve<IO, S, B>(
             }
             () = &mut hard_close => {
                 tracing::debug!("max connection age grace over: closing a connection with calls in flight");
+                return;
+            }
+            () = &mut stalled => {
+                tracing::info!(
+                    "closing a connection whose client left a header block unfinished for \
+                     --request-timeout"
+                );
                 return;
             }
         };

@@ -16,6 +16,7 @@ mod metrics;
 mod observe;
 mod opening;
 mod preface;
+mod request_timeout;
 mod routes;
 mod services;
 mod shutdown;

@@ -36,9 +36,10 @@ impl WorkerServices {
     {
         // A drain does not wait for handshakes or first bytes: those clients have no call in
         // flight yet.
+        let timeout = self.lifecycle.request_timeout;
         let Some(acceptor) = self.tls.clone() else {
             let opened = tokio::select! {
-                opened = preface::sniff(io, &peer) => opened,
+                opened = preface::sniff_within(timeout, io, &peer) => opened,
                 _ = shutdown.wait_for(|&stop| stop) => None,
             };
             if let Some(io) = opened {
@@ -49,7 +50,7 @@ impl WorkerServices {
         let opened = tokio::select! {
             opened = async {
                 let stream = tls::handshake(&acceptor, io, &peer).await?;
-                preface::sniff(stream, &peer).await
+                preface::sniff_within(timeout, stream, &peer).await
             } => opened,
             _ = shutdown.wait_for(|&stop| stop) => None,
         };
@@ -67,7 +68,9 @@ impl WorkerServices {
                 metrics: self.metrics,
                 peer: peer.into(),
             })
-            .layer(ConformanceLayer)
+            .layer(ConformanceLayer {
+                request_timeout: self.lifecycle.request_timeout,
+            })
             .service(self.routes);
         connection::serve(io, service, self.lifecycle, shutdown).await;
     }

@@ -45,6 +45,22 @@ enum Opening {
     Other,
 }
 
+/// [`sniff`], given at most `timeout` (None: as long as the client likes): a client that has
+/// not sent its first bytes by then is dropped.
+pub async fn sniff_within<IO>(timeout: Option<Duration>, io: IO, peer: &str) -> Option<Rewind<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(timeout) = timeout else {
+        return sniff(io, peer).await;
+    };
+    let sniffed = tokio::time::timeout(timeout, sniff(io, peer)).await;
+    sniffed.unwrap_or_else(|_| {
+        tracing::debug!("{peer} sent no HTTP/2 preface within --request-timeout: closed");
+        None
+    })
+}
+
 /// Reads just enough of `io` to tell HTTP/2 from HTTP/1. HTTP/2 (and anything unknown) comes
 /// back with the bytes read put back in front; an HTTP/1 client is answered and `None` comes
 /// back. A client that leaves or fails before that also gives `None`.

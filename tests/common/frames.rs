@@ -16,6 +16,7 @@ pub const RST_STREAM: u8 = 0x3;
 pub const SETTINGS: u8 = 0x4;
 pub const PING: u8 = 0x6;
 pub const GOAWAY: u8 = 0x7;
+pub const CONTINUATION: u8 = 0x9;
 
 /// Flags: ACK (SETTINGS, PING), END_STREAM (DATA, HEADERS), END_HEADERS (HEADERS).
 pub const ACK: u8 = 0x1;
@@ -36,6 +37,50 @@ pub fn client_hello() -> Vec<u8> {
     let mut hello = PREFACE.to_vec();
     hello.extend(frame(SETTINGS, 0, 0, &[]));
     hello
+}
+
+/// An HPACK integer with an `prefix`-bit prefix, its first byte's high bits set to `first`
+/// (RFC 7541 §5.1).
+fn hpack_integer(out: &mut Vec<u8>, first: u8, prefix: u32, value: usize) {
+    let max = (1usize << prefix) - 1;
+    if value < max {
+        out.push(first | value as u8);
+        return;
+    }
+    out.push(first | max as u8);
+    let mut rest = value - max;
+    while rest >= 0x80 {
+        out.push((rest as u8 & 0x7f) | 0x80);
+        rest >>= 7;
+    }
+    out.push(rest as u8);
+}
+
+/// An HPACK string literal, not Huffman-coded.
+fn hpack_string(out: &mut Vec<u8>, text: &[u8]) {
+    hpack_integer(out, 0, 7, text.len());
+    out.extend_from_slice(text);
+}
+
+/// The HPACK block of a gRPC POST to `path`, and `extra` headers, every field a literal never
+/// indexed (no dynamic table, so any number of blocks can be sent in any order).
+pub fn request_headers(path: &str, extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut block = Vec::new();
+    let mut field = |name: &[u8], value: &[u8]| {
+        block.push(0x10);
+        hpack_string(&mut block, name);
+        hpack_string(&mut block, value);
+    };
+    field(b":method", b"POST");
+    field(b":scheme", b"http");
+    field(b":path", path.as_bytes());
+    field(b":authority", b"localhost");
+    field(b"content-type", b"application/grpc");
+    field(b"te", b"trailers");
+    for (name, value) in extra {
+        field(name.as_bytes(), value);
+    }
+    block
 }
 
 /// A frame as read.
@@ -87,6 +132,14 @@ impl FrameReader {
 
     pub fn send(&mut self, bytes: &[u8]) {
         self.tcp.write_all(bytes).unwrap();
+    }
+
+    /// Sends `bytes` unless the peer stops taking them (nothing moves for a second, or it
+    /// closed the connection): for floods, which a server may rightly refuse to read.
+    pub fn try_send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.tcp
+            .set_write_timeout(Some(std::time::Duration::from_secs(1)))?;
+        self.tcp.write_all(bytes)
     }
 
     /// Reads once, waiting at most until `deadline`.

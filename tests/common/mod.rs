@@ -19,6 +19,7 @@ pub mod frames;
 pub mod h2conn;
 pub mod netns;
 pub mod peer;
+pub mod process;
 pub mod scrape;
 
 pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");

@@ -1,0 +1,301 @@
+//! How long a client may take to send what it started (--request-timeout), so a slow or
+//! stalled client (slowloris) holds its connection or call for a bounded time:
+//!
+//! - a header block left unfinished (HEADERS without END_HEADERS, and no CONTINUATION that
+//!   ends it) closes the connection: h2 cannot read anything else on it meanwhile;
+//! - the request message of a call whose request is one message (every method but bidi
+//!   streaming and reflection) must be complete in time, or the call ends DEADLINE_EXCEEDED.
+//!
+//! The header blocks are followed by reading only the nine-byte frame headers as they pass; no
+//! clock is read unless a block is left open at the end of a frame, which real clients never
+//! do. A request body is timed only once it has kept its reader waiting.
+
+use std::error::Error;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use http_body::{Body, Frame};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
+use tokio::time::{Instant, Sleep};
+
+/// The preface every HTTP/2 client sends before its first frame.
+const PREFACE_LEN: usize = 24;
+const HEADERS: u8 = 0x1;
+const CONTINUATION: u8 = 0x9;
+const END_HEADERS: u8 = 0x4;
+
+/// Whether a header block is open on a connection, shared by its reads and its lifecycle.
+#[derive(Default)]
+pub struct HeaderBlocks {
+    open: AtomicBool,
+    opened: Notify,
+}
+
+impl HeaderBlocks {
+    /// Resolves when a header block has stayed open for `timeout` (never without one).
+    pub async fn stalled_for(&self, timeout: Option<Duration>) {
+        let Some(timeout) = timeout else {
+            return std::future::pending().await;
+        };
+        loop {
+            let opened = self.opened.notified();
+            if !self.open.load(Ordering::Acquire) {
+                opened.await;
+                continue;
+            }
+            tokio::time::sleep(timeout).await;
+            // Still open after the timeout: stalled (a block that closed and another that
+            // opened meanwhile only gains time, which is harmless).
+            if self.open.load(Ordering::Acquire) {
+                return;
+            }
+        }
+    }
+
+    fn set(&self, open: bool) {
+        if self.open.swap(open, Ordering::AcqRel) != open && open {
+            self.opened.notify_one();
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A connection's reads, followed frame by frame for the header blocks they open and
+    /// close; writes pass through.
+    pub struct WatchedHeaders<IO> {
+        #[pin]
+        io: IO,
+        blocks: Arc<HeaderBlocks>,
+        // Bytes still to pass before the next frame header: the preface, then payloads.
+        skip: usize,
+        header: [u8; 9],
+        have: usize,
+    }
+}
+
+impl<IO> WatchedHeaders<IO> {
+    /// `io` from its first byte, the client's preface.
+    pub fn new(io: IO, blocks: Arc<HeaderBlocks>) -> Self {
+        WatchedHeaders {
+            io,
+            blocks,
+            skip: PREFACE_LEN,
+            header: [0; 9],
+            have: 0,
+        }
+    }
+}
+
+/// Follows `bytes`, the next bytes read, from frame header to frame header.
+fn follow(
+    skip: &mut usize,
+    header: &mut [u8; 9],
+    have: &mut usize,
+    blocks: &HeaderBlocks,
+    mut bytes: &[u8],
+) {
+    while !bytes.is_empty() {
+        if *skip > 0 {
+            let passed = (*skip).min(bytes.len());
+            *skip -= passed;
+            bytes = &bytes[passed..];
+            continue;
+        }
+        let taken = (9 - *have).min(bytes.len());
+        header[*have..*have + taken].copy_from_slice(&bytes[..taken]);
+        *have += taken;
+        bytes = &bytes[taken..];
+        if *have < 9 {
+            return;
+        }
+        *have = 0;
+        *skip = usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+        let (kind, flags) = (header[3], header[4]);
+        if kind == HEADERS || kind == CONTINUATION {
+            blocks.set(flags & END_HEADERS == 0);
+        }
+    }
+}
+
+impl<IO: AsyncRead> AsyncRead for WatchedHeaders<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.project();
+        let before = buf.filled().len();
+        ready!(this.io.poll_read(cx, buf))?;
+        follow(
+            this.skip,
+            this.header,
+            this.have,
+            this.blocks,
+            &buf.filled()[before..],
+        );
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<IO: AsyncWrite> AsyncWrite for WatchedHeaders<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.project().io.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().io.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().io.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().io.poll_shutdown(cx)
+    }
+}
+
+/// Whether the request of the method at `path` is one message, and so must arrive in time.
+pub fn request_is_one_message(path: &str) -> bool {
+    matches!(
+        path,
+        "/helloworld.Greeter/SayHello"
+            | "/helloworld.Greeter/SayHelloStreamReply"
+            | "/grpc.health.v1.Health/Check"
+            | "/grpc.health.v1.Health/Watch"
+    )
+}
+
+pin_project_lite::pin_project! {
+    /// A request body that must end within its timeout once it has kept its reader waiting;
+    /// then it fails with DEADLINE_EXCEEDED, which tonic answers the call with.
+    pub struct TimedBody<B> {
+        #[pin]
+        inner: B,
+        timeout: Option<Duration>,
+        expiry: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl<B> TimedBody<B> {
+    /// `inner`, bounded by `timeout` (None: as slow as the client likes).
+    pub fn new(inner: B, timeout: Option<Duration>) -> Self {
+        TimedBody {
+            inner,
+            timeout,
+            expiry: None,
+        }
+    }
+}
+
+impl<B> Body for TimedBody<B>
+where
+    B: Body,
+    B::Error: Into<Box<dyn Error + Send + Sync>>,
+{
+    type Data = B::Data;
+    type Error = Box<dyn Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, Self::Error>>> {
+        let this = self.project();
+        if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        let Some(timeout) = *this.timeout else {
+            return Poll::Pending;
+        };
+        let expiry = this
+            .expiry
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(Instant::now() + timeout)));
+        ready!(expiry.as_mut().poll(cx));
+        let late = tonic::Status::deadline_exceeded(format!(
+            "the request message did not arrive within the server's --request-timeout ({})",
+            humantime::format_duration(timeout)
+        ));
+        Poll::Ready(Some(Err(Box::new(late))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame_header(kind: u8, flags: u8, len: usize) -> Vec<u8> {
+        let mut header = (len as u32).to_be_bytes()[1..].to_vec();
+        header.extend_from_slice(&[kind, flags, 0, 0, 0, 1]);
+        header
+    }
+
+    /// Feeds `bytes` in `chunk`-byte reads: whether a header block is open at the end.
+    fn open_after(bytes: &[u8], chunk: usize) -> bool {
+        let blocks = HeaderBlocks::default();
+        let (mut skip, mut header, mut have) = (PREFACE_LEN, [0; 9], 0);
+        for piece in bytes.chunks(chunk) {
+            follow(&mut skip, &mut header, &mut have, &blocks, piece);
+        }
+        blocks.open.load(Ordering::Acquire)
+    }
+
+    #[test]
+    fn header_blocks_are_followed_across_any_split_of_the_reads() {
+        let mut opened = vec![b'P'; PREFACE_LEN];
+        opened.extend(frame_header(0x4, 0, 6));
+        opened.extend([0; 6]);
+        opened.extend(frame_header(HEADERS, 0, 3));
+        opened.extend([1, 2, 3]);
+        let mut closed = opened.clone();
+        closed.extend(frame_header(CONTINUATION, END_HEADERS, 2));
+        closed.extend([4, 5]);
+        let mut whole = closed.clone();
+        whole.extend(frame_header(HEADERS, END_HEADERS | 0x1, 1));
+        whole.extend([6]);
+        for chunk in [1, 2, 5, 9, 1000] {
+            assert!(open_after(&opened, chunk), "open, read {chunk} at a time");
+            assert!(
+                !open_after(&closed, chunk),
+                "closed, read {chunk} at a time"
+            );
+            assert!(!open_after(&whole, chunk), "whole, read {chunk} at a time");
+        }
+    }
+
+    #[test]
+    fn only_methods_whose_request_is_one_message_are_timed() {
+        assert!(request_is_one_message("/helloworld.Greeter/SayHello"));
+        assert!(request_is_one_message("/grpc.health.v1.Health/Watch"));
+        assert!(!request_is_one_message(
+            "/helloworld.Greeter/SayHelloBidiStream"
+        ));
+        assert!(!request_is_one_message(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        ));
+    }
+}
