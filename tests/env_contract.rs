@@ -725,7 +725,10 @@ fn serve_request_timeout() {
     assert_eq!(cut.grpc_status.as_deref(), Some("4"), "{cut:?}");
     assert!(cut.elapsed < Duration::from_millis(1500), "{cut:?}");
     let cut = unfinished(&["--request-timeout", "2s"]);
-    assert!(cut.elapsed >= Duration::from_millis(1900), "the flag wins: {cut:?}");
+    assert!(
+        cut.elapsed >= Duration::from_millis(1900),
+        "the flag wins: {cut:?}"
+    );
 }
 
 fn serve_max_connections() {

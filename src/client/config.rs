@@ -133,6 +133,7 @@ fn transport_options(args: &HelloArgs, tls_everywhere: bool) -> TransportOptions
         keepalive_interval: args.keepalive_interval,
         keepalive_timeout: args.keepalive_timeout,
         reconnect_backoff: args.retry_backoff,
+        connect_timeout: args.connect_timeout,
     }
 }
 

@@ -38,6 +38,8 @@ pub struct TransportOptions {
     pub keepalive_timeout: Duration,
     /// The pause after a channel's first failed attempt to connect again (--retry-backoff).
     pub reconnect_backoff: Duration,
+    /// --connect-timeout, for the connections replicas' channels make on their own.
+    pub connect_timeout: Option<Duration>,
 }
 
 /// Checks a `--server-name` as rustls will use it.
@@ -113,6 +115,12 @@ impl Transport {
             .user_agent(USER_AGENT)
             .expect("a static user agent is a valid header value");
         let options = &self.0.options;
+        // A replica that drops packets (a cut link) must fail its connection attempt in time
+        // for the call to be retried elsewhere.
+        let endpoint = match options.connect_timeout {
+            Some(limit) => endpoint.connect_timeout(limit),
+            None => endpoint,
+        };
         Ok(match options.keepalive_interval {
             Some(interval) => endpoint
                 .http2_keep_alive_interval(interval)

@@ -20,6 +20,7 @@ pub mod h2conn;
 pub mod netns;
 pub mod peer;
 pub mod process;
+pub mod relay;
 pub mod scrape;
 
 pub const GREETER: &str = env!("CARGO_BIN_EXE_greeter");
