@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
             [CompletionResult]::new('--grace-period', '--grace-period', [CompletionResultType]::ParameterName, 'How long calls in flight may take to finish after SIGINT or SIGTERM')
             [CompletionResult]::new('--stream-count', '--stream-count', [CompletionResultType]::ParameterName, 'How many replies SayHelloStreamReply sends, each "Hello " + name')
             [CompletionResult]::new('--stream-interval', '--stream-interval', [CompletionResultType]::ParameterName, 'The pause between two replies of SayHelloStreamReply (the first is sent at once)')
+            [CompletionResult]::new('--replica', '--replica', [CompletionResultType]::ParameterName, 'The name this server answers as, sent in a `greeter-replica` response header on every response, successful or not [default: the host name]')
             [CompletionResult]::new('--unix-mode', '--unix-mode', [CompletionResultType]::ParameterName, 'Permissions of the Unix socket file, in octal (e.g. 0660) [default: from the umask]')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve TLS with this certificate chain (PEM); needs --tls-key')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)')

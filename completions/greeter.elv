@@ -33,6 +33,7 @@ set edit:completion:arg-completer[greeter] = {|@words|
             cand --grace-period 'How long calls in flight may take to finish after SIGINT or SIGTERM'
             cand --stream-count 'How many replies SayHelloStreamReply sends, each "Hello " + name'
             cand --stream-interval 'The pause between two replies of SayHelloStreamReply (the first is sent at once)'
+            cand --replica 'The name this server answers as, sent in a `greeter-replica` response header on every response, successful or not [default: the host name]'
             cand --unix-mode 'Permissions of the Unix socket file, in octal (e.g. 0660) [default: from the umask]'
             cand --tls-cert 'Serve TLS with this certificate chain (PEM); needs --tls-key'
             cand --tls-key 'The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)'

@@ -34,6 +34,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand serve" -l workers -d 'Wo
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l grace-period -d 'How long calls in flight may take to finish after SIGINT or SIGTERM' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l stream-count -d 'How many replies SayHelloStreamReply sends, each "Hello " + name' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l stream-interval -d 'The pause between two replies of SayHelloStreamReply (the first is sent at once)' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l replica -d 'The name this server answers as, sent in a `greeter-replica` response header on every response, successful or not [default: the host name]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l unix-mode -d 'Permissions of the Unix socket file, in octal (e.g. 0660) [default: from the umask]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l tls-cert -d 'Serve TLS with this certificate chain (PEM); needs --tls-key' -r -F
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l tls-key -d 'The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F

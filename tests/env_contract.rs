@@ -162,6 +162,12 @@ const TABLE: &[Row] = &[
     ),
     row(
         "serve",
+        "GREETER_REPLICA",
+        "--replica <NAME>",
+        Observe(serve_replica),
+    ),
+    row(
+        "serve",
         "GREETER_REQUEST_TIMEOUT",
         "--request-timeout <DURATION>",
         Observe(serve_request_timeout),
@@ -712,6 +718,16 @@ fn serve_max_concurrent_streams() {
     );
 }
 
+fn serve_replica() {
+    let named = |args: &[&str]| {
+        let args = [&["--addr", "127.0.0.1:0"], args].concat();
+        let server = Server::start_with(&args, &[("GREETER_REPLICA", "from-env")]);
+        server.hello(&["--output", "json"]).stdout
+    };
+    assert!(named(&[]).contains("\"replica\":\"from-env\""));
+    assert!(named(&["--replica", "from-flag"]).contains("\"replica\":\"from-flag\""));
+}
+
 fn serve_request_timeout() {
     // A call whose message never ends: cut at the variable's 300ms, or at the flag's 2s.
     let unfinished = |args: &[&str]| {
@@ -837,7 +853,8 @@ fn hello_addr() {
 fn hello_output() {
     let server = Server::start();
     let out = server_hello_env(&server, &[], &[("GREETER_OUTPUT", "json")]);
-    assert_greets(&out, "{\"message\":\"Hello world\"}\n");
+    let reply: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    assert_eq!(reply["message"], "Hello world", "{out:?}");
     let out = server_hello_env(
         &server,
         &["--output", "text"],

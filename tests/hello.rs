@@ -49,10 +49,13 @@ fn an_empty_name_gets_hello_and_a_space() {
 
 #[test]
 fn json_output_is_one_object_per_reply() {
-    let server = Server::start();
+    let server = Server::start_with(&["--addr", "127.0.0.1:0", "--replica", "r1"], &[]);
     let out = server.hello(&["--output", "json", "your_name"]);
     assert_eq!(out.code, Some(0), "{out:?}");
-    assert_eq!(out.stdout, "{\"message\":\"Hello your_name\"}\n");
+    assert_eq!(
+        out.stdout,
+        "{\"message\":\"Hello your_name\",\"replica\":\"r1\"}\n"
+    );
     let parsed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(parsed["message"], "Hello your_name");
 }
@@ -103,7 +106,8 @@ fn every_flag_reads_its_environment_variable() {
         .env("GREETER_OUTPUT", "json");
     let out = run(command);
     assert_eq!(out.code, Some(0), "{out:?}");
-    assert_eq!(out.stdout, "{\"message\":\"Hello from_env\"}\n");
+    let reply: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    assert_eq!(reply["message"], "Hello from_env", "{}", out.stdout);
 }
 
 #[test]

@@ -16,6 +16,8 @@ fn streaming_server(count: &str, interval: &str) -> Server {
             count,
             "--stream-interval",
             interval,
+            "--replica",
+            "streamer",
         ],
         &[],
     )
@@ -71,7 +73,7 @@ fn stream_json_is_one_object_per_reply() {
     let out = server.hello(&["--stream", "--output", "json", "j"]);
     assert_eq!(
         out.stdout,
-        "{\"message\":\"Hello j\"}\n".repeat(3),
+        "{\"message\":\"Hello j\",\"replica\":\"streamer\"}\n".repeat(3),
         "{out:?}"
     );
 }
@@ -114,7 +116,7 @@ fn bidi_with_empty_stdin_is_a_success_with_no_output() {
 
 #[test]
 fn bidi_json_is_one_object_per_reply() {
-    let server = Server::start();
+    let server = streaming_server("1", "1ms");
     let mut command = greeter([
         "hello",
         "--bidi",
@@ -126,7 +128,9 @@ fn bidi_json_is_one_object_per_reply() {
     command.args(["--timeout", "5s"]);
     let out = run_with_input(command, Some("a\nb\n"));
     assert_eq!(
-        out.stdout, "{\"message\":\"Hello a\"}\n{\"message\":\"Hello b\"}\n",
+        out.stdout,
+        "{\"message\":\"Hello a\",\"replica\":\"streamer\"}\n\
+         {\"message\":\"Hello b\",\"replica\":\"streamer\"}\n",
         "{out:?}"
     );
 }

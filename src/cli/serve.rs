@@ -84,6 +84,16 @@ pub struct ServeArgs {
     )]
     pub stream_interval: Duration,
 
+    /// The name this server answers as, sent in a `greeter-replica` response header on every
+    /// response, successful or not [default: the host name].
+    ///
+    /// The replies themselves never change, so every official client still reads exactly
+    /// `Hello NAME`; `greeter hello -v`, its JSON output and its --count summary show which
+    /// replica answered. On Kubernetes, set it from the pod's name (the manifests in deploy/
+    /// do). Printable ASCII.
+    #[arg(long, env = "GREETER_REPLICA", value_name = "NAME")]
+    pub replica: Option<String>,
+
     /// Permissions of the Unix socket file, in octal (e.g. 0660) [default: from the umask].
     ///
     /// Connecting needs write permission on the socket file: 0600 admits only this user, 0660

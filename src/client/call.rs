@@ -106,9 +106,9 @@ async fn exchange(
     deadline: Instant,
     printed: &Cell<bool>,
 ) -> Result<()> {
-    let print = |reply: HelloReply| {
+    let print = |reply: HelloReply, replica: Option<&str>| {
         printed.set(true);
-        output::print_reply(&reply, config.output).wrap_err("could not write to stdout")
+        output::print_reply(&reply, replica, config.output).wrap_err("could not write to stdout")
     };
     let failed = |status: Status| -> Report {
         let status = as_grpc_says(status, transport.troubles(), &config.messages);
@@ -130,7 +130,8 @@ async fn exchange(
                 // tonic merges a unary call's trailers into its metadata.
                 output::print_metadata(reply.metadata());
             }
-            print(reply.into_inner())
+            let replica = output::replica(reply.metadata()).map(str::to_owned);
+            print(reply.into_inner(), replica.as_deref())
         }
         Method::ServerStream => {
             let replies = client
@@ -176,16 +177,17 @@ pub fn timed<T>(message: T, deadline: Instant, headers: &Headers) -> Request<T> 
 
 async fn print_each(
     response: tonic::Response<Streaming<HelloReply>>,
-    print: impl Fn(HelloReply) -> Result<()>,
+    print: impl Fn(HelloReply, Option<&str>) -> Result<()>,
     failed: impl Fn(Status) -> Report,
     verbose: bool,
 ) -> Result<()> {
     if verbose {
         output::print_metadata(response.metadata());
     }
+    let replica = output::replica(response.metadata()).map(str::to_owned);
     let mut replies = response.into_inner();
     while let Some(reply) = replies.message().await.map_err(&failed)? {
-        print(reply)?;
+        print(reply, replica.as_deref())?;
     }
     if verbose && let Some(trailers) = replies.trailers().await.map_err(&failed)? {
         output::print_metadata(&trailers);

@@ -18,6 +18,7 @@ mod replicas;
 mod retry;
 mod server_cert;
 mod sniffing_io;
+mod spread;
 mod tls;
 mod token;
 mod transport;

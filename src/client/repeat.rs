@@ -20,6 +20,7 @@ use super::latencies::Latencies;
 use super::output;
 use super::replicas::Replicas;
 use super::retry::{Backoff, LastTry, MAX_RETRY_BACKOFF, Retries, shown};
+use super::spread::Spread;
 use crate::exit::{CallFailed, code_name};
 use crate::proto::{HelloReply, HelloRequest};
 
@@ -52,6 +53,8 @@ struct Tally {
     last_ok: Option<Duration>,
     /// How many calls ended after it, all failed: the server stopped answering.
     failed_since: u64,
+    /// The calls by the replica that answered them.
+    spread: Spread,
 }
 
 /// Makes the calls on `channel`, prints each reply (unless quiet) and the summary, and fails
@@ -75,19 +78,26 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
             let failure = match outcome {
                 Ok(Ok(reply)) => {
                     let mut counts = tally.borrow_mut();
+                    counts.spread.ok(output::replica(reply.metadata()), elapsed);
                     counts.latencies.record(elapsed);
                     counts.last_ok = Some(started.elapsed());
                     counts.failed_since = 0;
                     drop(counts);
                     if !repeat.quiet {
-                        print_reply(progress, &reply.into_inner(), config);
+                        let replica = output::replica(reply.metadata()).map(str::to_owned);
+                        print_reply(progress, &reply.into_inner(), replica.as_deref(), config);
                     }
                     None
                 }
                 Ok(Err(status)) if !is_deadline(&status) => {
+                    let replica = output::replica(status.metadata());
+                    tally.borrow_mut().spread.failed(replica);
                     Some(status_failure(&config.targets, Method::Unary, &status))
                 }
-                _ => Some(deadline_exceeded(&config.targets, config.timeout)),
+                _ => {
+                    tally.borrow_mut().spread.failed(None);
+                    Some(deadline_exceeded(&config.targets, config.timeout))
+                }
             };
             if let Some(failure) = failure {
                 if config.patience.verbose {
@@ -168,9 +178,9 @@ async fn call_with_retries(
     }
 }
 
-fn print_reply(progress: &ProgressBar, reply: &HelloReply, config: &Config) {
+fn print_reply(progress: &ProgressBar, reply: &HelloReply, replica: Option<&str>, config: &Config) {
     progress.suspend(|| {
-        let _ = output::print_reply(reply, config.output);
+        let _ = output::print_reply(reply, replica, config.output);
     });
 }
 
@@ -221,6 +231,7 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
         .map(|(code, (count, _))| (code_name(Code::from_i32(*code)), *count))
         .collect();
     let mut stderr = std::io::stderr().lock();
+    let (replicas, spread) = tally.spread.json();
     let _ = if config.output == crate::cli::OutputFormat::Json {
         let latency: serde_json::Map<String, serde_json::Value> = points
             .iter()
@@ -240,6 +251,8 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
                     "last_ok_s": at.map(|at| at.as_secs_f64()),
                     "failed_after": failed,
                 })),
+                "replicas": replicas,
+                "spread": spread,
             })
         )
     } else {
@@ -271,6 +284,10 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
                 at.as_secs_f64()
             ),
             Some((None, _)) => writeln!(stderr, "no call succeeded"),
+            None => Ok(()),
+        })
+        .and_then(|()| match tally.spread.table() {
+            Some(table) => writeln!(stderr, "{table}"),
             None => Ok(()),
         })
     };
@@ -311,6 +328,7 @@ mod tests {
             latencies,
             last_ok: None,
             failed_since: 0,
+            spread: Spread::default(),
             failures: failures
                 .iter()
                 .map(|(code, count)| (*code as i32, (*count, format!("{code:?}"))))

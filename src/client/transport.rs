@@ -115,12 +115,6 @@ impl Transport {
             .user_agent(USER_AGENT)
             .expect("a static user agent is a valid header value");
         let options = &self.0.options;
-        // A replica that drops packets (a cut link) must fail its connection attempt in time
-        // for the call to be retried elsewhere.
-        let endpoint = match options.connect_timeout {
-            Some(limit) => endpoint.connect_timeout(limit),
-            None => endpoint,
-        };
         Ok(match options.keepalive_interval {
             Some(interval) => endpoint
                 .http2_keep_alive_interval(interval)
@@ -160,6 +154,12 @@ impl Transport {
         let endpoint = self
             .endpoint(target, &authority)
             .expect("a socket address or the socket host is a valid authority");
+        // A replica that drops packets (a cut link) must fail its connection attempt in time
+        // for the call to be retried elsewhere (a first connection has patience's own bound).
+        let endpoint = match self.0.options.connect_timeout {
+            Some(limit) => endpoint.connect_timeout(limit),
+            None => endpoint,
+        };
         let dialer = self.dialer(target, destination);
         let reconnect = dialer.reconnect.clone();
         let channel = endpoint

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
+use http::HeaderValue;
 
 use super::auth::BearerAuth;
 use super::connection::Lifecycle;
@@ -14,6 +15,38 @@ use super::tls::TlsFiles;
 use crate::address::ListenAddr;
 use crate::cli::ServeArgs;
 use crate::usage::UsageError;
+
+/// `--replica`, or the host name: a header value either way.
+fn replica(given: Option<&str>) -> Result<HeaderValue> {
+    let name = match given {
+        Some(name) => name.to_owned(),
+        None => host_name(),
+    };
+    HeaderValue::from_str(&name).map_err(|_| {
+        UsageError::bad_value(
+            "serve",
+            "--replica <NAME>",
+            &name,
+            "a replica name is printable ASCII, as an HTTP header value must be",
+        )
+        .into()
+    })
+}
+
+/// This host's name (a pod's name on Kubernetes), or `unknown` if it has none to give.
+fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: gethostname writes at most `len` bytes into the buffer it is given.
+    let written = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    let end = buffer
+        .iter()
+        .position(|&byte| byte == 0)
+        .unwrap_or(buffer.len());
+    match std::str::from_utf8(&buffer[..end]) {
+        Ok(name) if written == 0 && !name.is_empty() => name.to_owned(),
+        _ => "unknown".to_owned(),
+    }
+}
 
 pub struct Config {
     pub addr: ListenAddr,
@@ -32,6 +65,8 @@ pub struct Config {
     pub lifecycle: Lifecycle,
     /// --max-connections (0: no limit).
     pub max_connections: usize,
+    /// The `greeter-replica` header of every response.
+    pub replica: HeaderValue,
 }
 
 impl Config {
@@ -83,6 +118,7 @@ impl Config {
                 request_timeout: Some(args.request_timeout).filter(|timeout| !timeout.is_zero()),
             },
             max_connections: args.max_connections,
+            replica: replica(args.replica.as_deref())?,
             addr,
             workers: args.workers,
             grace_period: args.grace_period,

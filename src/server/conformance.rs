@@ -12,6 +12,8 @@
 //!   compressed with, as grpc-go does, and otherwise not at all: every client advertises the
 //!   encodings it could read, but greetings are far too small to be worth compressing unless
 //!   the client asks by compressing itself.
+//! - **Which replica answered.** Every response carries `greeter-replica` (--replica), in
+//!   its headers, or in its trailers-only status.
 //! - **Slow requests.** A request that is one message must arrive within --request-timeout
 //!   (see `request_timeout`).
 
@@ -32,13 +34,17 @@ const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
 const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
+/// Which replica answered: `greeter hello` reads it, and anyone can with `-v` or curl.
+pub(super) const GREETER_REPLICA: HeaderName = HeaderName::from_static("greeter-replica");
 const DEADLINE_EXCEEDED: HeaderValue = HeaderValue::from_static("4");
 const RESOURCE_EXHAUSTED: HeaderValue = HeaderValue::from_static("8");
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct ConformanceLayer {
     /// --request-timeout: how long a call's request message may take to arrive.
     pub request_timeout: Option<Duration>,
+    /// --replica, sent on every response.
+    pub replica: HeaderValue,
 }
 
 impl<S> Layer<S> for ConformanceLayer {
@@ -48,6 +54,7 @@ impl<S> Layer<S> for ConformanceLayer {
         Conformance {
             inner,
             request_timeout: self.request_timeout,
+            replica: self.replica.clone(),
         }
     }
 }
@@ -56,6 +63,7 @@ impl<S> Layer<S> for ConformanceLayer {
 pub struct Conformance<S> {
     inner: S,
     request_timeout: Option<Duration>,
+    replica: HeaderValue,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Conformance<S>
@@ -82,6 +90,7 @@ where
             .filter(|_| request_is_one_message(request.uri().path()));
         let request = request.map(|body| TimedBody::new(body, timeout));
         ConformingFuture {
+            replica: self.replica.clone(),
             inner: self.inner.call(request),
             expiry: deadline.map(expiry),
         }
@@ -155,6 +164,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         expiry: Option<Pin<Box<Sleep>>>,
+        replica: HeaderValue,
     }
 }
 
@@ -170,6 +180,9 @@ where
             let mut response = response?;
             // A trailers-only response (most errors) carries its status in the headers.
             fix_oversize_status(response.headers_mut());
+            response
+                .headers_mut()
+                .insert(GREETER_REPLICA, this.replica.clone());
             // The body takes the timer over, for the rest of the call.
             let expiry = this.expiry.take();
             return Poll::Ready(Ok(response.map(|body| ConformingBody::Streaming {
@@ -185,6 +198,9 @@ where
             response
                 .headers_mut()
                 .insert("content-type", HeaderValue::from_static("application/grpc"));
+            response
+                .headers_mut()
+                .insert(GREETER_REPLICA, this.replica.clone());
             return Poll::Ready(Ok(response));
         }
         Poll::Pending

@@ -70,6 +70,7 @@ pub fn run(config: Config) -> Result<()> {
         limits: config.limits,
         lifecycle: config.lifecycle,
         tls,
+        replica: config.replica,
     };
     let plan = Plan {
         workers,

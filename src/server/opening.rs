@@ -21,6 +21,7 @@ pub struct WorkerServices {
     pub(super) metrics: Option<WorkerMetrics>,
     pub(super) lifecycle: Lifecycle,
     pub(super) tls: Option<TlsAcceptor>,
+    pub(super) replica: http::HeaderValue,
 }
 
 impl WorkerServices {
@@ -70,6 +71,7 @@ impl WorkerServices {
             })
             .layer(ConformanceLayer {
                 request_timeout: self.lifecycle.request_timeout,
+                replica: self.replica,
             })
             .service(self.routes);
         connection::serve(io, service, self.lifecycle, shutdown).await;

@@ -3,6 +3,7 @@
 //! each connection.
 
 use color_eyre::eyre::{Result, WrapErr};
+use http::HeaderValue;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tonic::codec::CompressionEncoding;
@@ -37,6 +38,8 @@ pub struct Services {
     pub lifecycle: Lifecycle,
     /// Speak TLS on every connection.
     pub tls: Option<TlsAcceptor>,
+    /// Sent as `greeter-replica` on every response.
+    pub replica: HeaderValue,
 }
 
 /// Both encodings tonic can speak, accepted on requests and used for replies (when the
@@ -102,6 +105,7 @@ impl Services {
             metrics,
             lifecycle: self.lifecycle,
             tls: self.tls.clone(),
+            replica: self.replica.clone(),
         })
     }
 }
