@@ -84,6 +84,7 @@ out=$(cd "$out" && pwd)
 cd "$root"
 
 say() { echo "soak: $*" >&2; }
+export PYTHONDONTWRITEBYTECODE=1 # soak.py imports report.py: no __pycache__ in bench/
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 
