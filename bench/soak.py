@@ -25,8 +25,8 @@ from report import machine
 COLUMNS = ["time_s", "rss_kib", "fds", "cpu_pct", "phase"]
 RSS_GROWTH_BOUND = 5.0  # percent, after the warm-up
 # The warm-up is the load's first fifth, and at least this long: at 1000 connections the debug
-# build that CI soaks grows for about 10 s (by 3.5 MiB, to the same plateau in every run
-# whatever its rate), then stays flat to a few KiB; the release build is flat after 4 s.
+# build that CI soaks grows for 10-15 s (longer the slower it runs, by about 3.5 MiB to the same
+# plateau every time), then stays flat to a few KiB; the release build was flat after 4 s.
 WARM_UP_MIN_S = 10
 FDS_SLACK = 2  # descriptors over the baseline still counted as "back"
 BEGIN, END = "<!-- soak -->", "<!-- /soak -->"
@@ -74,8 +74,12 @@ def sample(pid, csv_path, phase_path, interval, t0):
             previous = (now, ticks)
             out.write(f"{now - t0:.2f},{rss},{fds},{cpu},{phase}\n")
             out.flush()
-            # Steps on a fixed grid, so a slow read does not stretch every interval after it.
+            # Steps on a fixed grid, so a slow read does not stretch every interval after it; after
+            # a stall (a busy machine) the missed steps are skipped, not taken back to back.
             next_at += interval
+            behind = time.monotonic() - next_at
+            if behind > 0:
+                next_at += math.ceil(behind / interval) * interval
             time.sleep(max(0.0, next_at - time.monotonic()))
 
 
