@@ -7,7 +7,8 @@
       runs each command RUNS times under GNU time and records the median of its peak RSS
   report.py write RESULTS ONESHOT_JSONS ONESHOT_RSS BENCHMARKS_MD CHART_SVG COMMAND
       (ONESHOT_JSONS: hyperfine's exports of the rounds, comma-separated)
-      writes the tables of every run, the ratios and the chart
+      writes the tables of every run, the ratios and the chart, keeping the soak's section
+      (bench/soak.sh --record) of the BENCHMARKS_MD it replaces
 """
 
 import datetime
@@ -284,6 +285,13 @@ def write(results, oneshot_json, oneshot_rss, markdown, svg, command):
     if len(names) == 2:
         a, b = oneshot[names[0]], oneshot[names[1]]
         out += ["", f"{names[0]} / {names[1]} median wall time: {ratio(a['median'], b['median'])}."]
+    # bench/soak.sh --record writes the soak's section between these markers; it is not
+    # measured here, so it is carried over from the file being replaced.
+    if os.path.exists(markdown):
+        old = open(markdown).read()
+        begin, end = old.find("<!-- soak -->"), old.find("<!-- /soak -->")
+        if 0 <= begin < end:
+            out += ["", old[begin:end + len("<!-- /soak -->")]]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         out += ["", open(notes).read().rstrip()]

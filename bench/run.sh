@@ -31,6 +31,8 @@ mkdir -p "$bin"
 cd "$root"
 
 say() { echo "bench: $*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 # --- what it needs ----------------------------------------------------------------------------
 need=()
@@ -40,10 +42,7 @@ command -v go >/dev/null || need+=(golang-go)
 command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v taskset >/dev/null || need+=(util-linux)
 [ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-    say "installing ${need[*]}"
-    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+install_packages "${need[@]}"
 [ "$(nproc)" -ge 2 ] || { say "needs 2 CPUs: one for the server, one for h2load"; exit 1; }
 
 # --- builds ---------------------------------------------------------------------------------
