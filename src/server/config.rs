@@ -65,8 +65,9 @@ pub struct Config {
     pub lifecycle: Lifecycle,
     /// --max-connections (0: no limit).
     pub max_connections: usize,
-    /// The `greeter-replica` header of every response.
-    pub replica: HeaderValue,
+    /// The `greeter-replica` header of every response, made once for the process's life, so
+    /// each call refers to it rather than carrying a copy.
+    pub replica: &'static HeaderValue,
 }
 
 impl Config {
@@ -118,7 +119,7 @@ impl Config {
                 request_timeout: Some(args.request_timeout).filter(|timeout| !timeout.is_zero()),
             },
             max_connections: args.max_connections,
-            replica: replica(args.replica.as_deref())?,
+            replica: Box::leak(Box::new(replica(args.replica.as_deref())?)),
             addr,
             workers: args.workers,
             grace_period: args.grace_period,

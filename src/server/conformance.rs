@@ -26,7 +26,7 @@ use http_body::{Body, Frame};
 use tokio::time::{Instant, Sleep};
 use tower::{Layer, Service};
 
-use super::request_timeout::{TimedBody, request_is_one_message};
+use super::request_timeout::request_is_one_message;
 
 // Names as constants: a lookup by `&str` parses the name first, on every call.
 pub(super) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
@@ -43,8 +43,8 @@ const RESOURCE_EXHAUSTED: HeaderValue = HeaderValue::from_static("8");
 pub struct ConformanceLayer {
     /// --request-timeout: how long a call's request message may take to arrive.
     pub request_timeout: Option<Duration>,
-    /// --replica, sent on every response.
-    pub replica: HeaderValue,
+    /// --replica, sent on every response: made once, for the process's life.
+    pub replica: &'static HeaderValue,
 }
 
 impl<S> Layer<S> for ConformanceLayer {
@@ -54,7 +54,7 @@ impl<S> Layer<S> for ConformanceLayer {
         Conformance {
             inner,
             request_timeout: self.request_timeout,
-            replica: self.replica.clone(),
+            replica: self.replica,
         }
     }
 }
@@ -63,12 +63,12 @@ impl<S> Layer<S> for ConformanceLayer {
 pub struct Conformance<S> {
     inner: S,
     request_timeout: Option<Duration>,
-    replica: HeaderValue,
+    replica: &'static HeaderValue,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Conformance<S>
 where
-    S: Service<Request<TimedBody<ReqBody>>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
     type Response = Response<ConformingBody<ResBody>>;
     type Error = S::Error;
@@ -85,12 +85,13 @@ where
             .and_then(|value| parse_timeout(value.as_bytes()))
             .map(|timeout| Instant::now() + timeout);
         reply_in_the_request_encoding(request.headers_mut());
-        let timeout = self
+        let request_timeout = self
             .request_timeout
             .filter(|_| request_is_one_message(request.uri().path()));
-        let request = request.map(|body| TimedBody::new(body, timeout));
         ConformingFuture {
-            replica: self.replica.clone(),
+            replica: self.replica,
+            request_timeout,
+            late: None,
             inner: self.inner.call(request),
             expiry: deadline.map(expiry),
         }
@@ -149,6 +150,20 @@ fn expiry(deadline: Instant) -> Pin<Box<Sleep>> {
     Box::pin(tokio::time::sleep_until(deadline))
 }
 
+/// The request did not arrive within --request-timeout: DEADLINE_EXCEEDED, saying whose.
+fn too_slow(timeout: Duration) -> HeaderMap {
+    let mut trailers = HeaderMap::with_capacity(2);
+    trailers.insert(GRPC_STATUS, DEADLINE_EXCEEDED);
+    let message = format!(
+        "the request message did not arrive within the server's --request-timeout ({})",
+        humantime::format_duration(timeout)
+    );
+    // Cannot fail: the message is ASCII (the duration is digits and unit letters).
+    let message = HeaderValue::from_str(&message).expect("an ASCII message");
+    trailers.insert(GRPC_MESSAGE, message);
+    trailers
+}
+
 fn deadline_exceeded() -> HeaderMap {
     let mut trailers = HeaderMap::with_capacity(2);
     trailers.insert(GRPC_STATUS, DEADLINE_EXCEEDED);
@@ -164,7 +179,11 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         expiry: Option<Pin<Box<Sleep>>>,
-        replica: HeaderValue,
+        replica: &'static HeaderValue,
+        // For a call whose request is one message, whose handler answers as soon as it has
+        // it: how long that may take, and the timer, set once the call has kept us waiting.
+        request_timeout: Option<Duration>,
+        late: Option<Pin<Box<Sleep>>>,
     }
 }
 
@@ -195,6 +214,21 @@ where
             // The handler is dropped with this future: that is its cancellation.
             let mut response = Response::new(ConformingBody::Ended);
             *response.headers_mut() = deadline_exceeded();
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/grpc"));
+            response
+                .headers_mut()
+                .insert(GREETER_REPLICA, this.replica.clone());
+            return Poll::Ready(Ok(response));
+        }
+        if let Some(timeout) = *this.request_timeout {
+            let late = this
+                .late
+                .get_or_insert_with(|| expiry(Instant::now() + timeout));
+            ready!(late.as_mut().poll(cx));
+            let mut response = Response::new(ConformingBody::Ended);
+            *response.headers_mut() = too_slow(timeout);
             response
                 .headers_mut()
                 .insert("content-type", HeaderValue::from_static("application/grpc"));

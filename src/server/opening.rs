@@ -21,7 +21,7 @@ pub struct WorkerServices {
     pub(super) metrics: Option<WorkerMetrics>,
     pub(super) lifecycle: Lifecycle,
     pub(super) tls: Option<TlsAcceptor>,
-    pub(super) replica: http::HeaderValue,
+    pub(super) replica: &'static http::HeaderValue,
 }
 
 impl WorkerServices {

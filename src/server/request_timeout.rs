@@ -4,13 +4,14 @@
 //! - a header block left unfinished (HEADERS without END_HEADERS, and no CONTINUATION that
 //!   ends it) closes the connection: h2 cannot read anything else on it meanwhile;
 //! - the request message of a call whose request is one message (every method but bidi
-//!   streaming and reflection) must be complete in time, or the call ends DEADLINE_EXCEEDED.
+//!   streaming and reflection) must be complete in time, or the call ends DEADLINE_EXCEEDED
+//!   (`conformance` times it: such a call's handler answers as soon as it has its message, so
+//!   a response still pending is a request still coming).
 //!
 //! The header blocks are followed by reading only the nine-byte frame headers as they pass; no
 //! clock is read unless a block is left open at the end of a frame, which real clients never
-//! do. A request body is timed only once it has kept its reader waiting.
+//! do. A call is timed only once it has kept the server waiting.
 
-use std::error::Error;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,10 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use http_body::{Body, Frame};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
-use tokio::time::{Instant, Sleep};
 
 /// The preface every HTTP/2 client sends before its first frame.
 const PREFACE_LEN: usize = 24;
@@ -106,16 +105,26 @@ fn follow(
             bytes = &bytes[passed..];
             continue;
         }
-        let taken = (9 - *have).min(bytes.len());
-        header[*have..*have + taken].copy_from_slice(&bytes[..taken]);
-        *have += taken;
-        bytes = &bytes[taken..];
-        if *have < 9 {
-            return;
-        }
-        *have = 0;
-        *skip = usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
-        let (kind, flags) = (header[3], header[4]);
+        // A frame header is nearly always whole in one read: read it in place.
+        let frame: [u8; 9] = match bytes.first_chunk::<9>() {
+            Some(whole) if *have == 0 => {
+                bytes = &bytes[9..];
+                *whole
+            }
+            _ => {
+                let taken = (9 - *have).min(bytes.len());
+                header[*have..*have + taken].copy_from_slice(&bytes[..taken]);
+                *have += taken;
+                bytes = &bytes[taken..];
+                if *have < 9 {
+                    return;
+                }
+                *have = 0;
+                *header
+            }
+        };
+        *skip = usize::from(frame[0]) << 16 | usize::from(frame[1]) << 8 | usize::from(frame[2]);
+        let (kind, flags) = (frame[3], frame[4]);
         if kind == HEADERS || kind == CONTINUATION {
             blocks.set(flags & END_HEADERS == 0);
         }
@@ -181,67 +190,6 @@ pub fn request_is_one_message(path: &str) -> bool {
             | "/grpc.health.v1.Health/Check"
             | "/grpc.health.v1.Health/Watch"
     )
-}
-
-pin_project_lite::pin_project! {
-    /// A request body that must end within its timeout once it has kept its reader waiting;
-    /// then it fails with DEADLINE_EXCEEDED, which tonic answers the call with.
-    pub struct TimedBody<B> {
-        #[pin]
-        inner: B,
-        timeout: Option<Duration>,
-        expiry: Option<Pin<Box<Sleep>>>,
-    }
-}
-
-impl<B> TimedBody<B> {
-    /// `inner`, bounded by `timeout` (None: as slow as the client likes).
-    pub fn new(inner: B, timeout: Option<Duration>) -> Self {
-        TimedBody {
-            inner,
-            timeout,
-            expiry: None,
-        }
-    }
-}
-
-impl<B> Body for TimedBody<B>
-where
-    B: Body,
-    B::Error: Into<Box<dyn Error + Send + Sync>>,
-{
-    type Data = B::Data;
-    type Error = Box<dyn Error + Send + Sync>;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<B::Data>, Self::Error>>> {
-        let this = self.project();
-        if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
-            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
-        }
-        let Some(timeout) = *this.timeout else {
-            return Poll::Pending;
-        };
-        let expiry = this
-            .expiry
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(Instant::now() + timeout)));
-        ready!(expiry.as_mut().poll(cx));
-        let late = tonic::Status::deadline_exceeded(format!(
-            "the request message did not arrive within the server's --request-timeout ({})",
-            humantime::format_duration(timeout)
-        ));
-        Poll::Ready(Some(Err(Box::new(late))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
 }
 
 #[cfg(test)]

@@ -26,11 +26,10 @@ use super::auth::BearerAuth;
 use super::content_type;
 use super::greeter::Greeter;
 use super::observe::RequestBody;
-use super::request_timeout::TimedBody;
 use crate::proto::greeter_server::GreeterServer;
 
-/// A request as the routes get it: hyper's body, watched for the client going away and timed.
-type Call = Request<TimedBody<RequestBody<Incoming>>>;
+/// A request as the routes get it: hyper's body, watched for the client going away.
+type Call = Request<RequestBody<Incoming>>;
 
 type Boxed = BoxCloneSyncService<Call, Response<Body>, Infallible>;
 

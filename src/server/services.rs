@@ -39,7 +39,7 @@ pub struct Services {
     /// Speak TLS on every connection.
     pub tls: Option<TlsAcceptor>,
     /// Sent as `greeter-replica` on every response.
-    pub replica: HeaderValue,
+    pub replica: &'static HeaderValue,
 }
 
 /// Both encodings tonic can speak, accepted on requests and used for replies (when the
@@ -105,7 +105,7 @@ impl Services {
             metrics,
             lifecycle: self.lifecycle,
             tls: self.tls.clone(),
-            replica: self.replica.clone(),
+            replica: self.replica,
         })
     }
 }
