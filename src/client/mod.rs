@@ -55,6 +55,7 @@ pub fn run(config: Config) -> Result<()> {
 /// read twice).
 async fn call(config: &Config, transport: &Transport) -> Result<()> {
     check_request(config)?;
+    // Cannot overflow: --timeout is at most 100 years (`cli::MAX_DURATION`).
     let deadline = Instant::now() + config.timeout;
     let patience = &config.patience;
     let budget = if config.method == Method::Bidi {
@@ -89,6 +90,7 @@ async fn call(config: &Config, transport: &Transport) -> Result<()> {
 /// all down fails at once like a single call; then makes the calls, spread over the replicas.
 async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
     check_request(config)?;
+    // Cannot overflow: --timeout is at most 100 years (`cli::MAX_DURATION`).
     let deadline = Instant::now() + config.timeout;
     let expired = || deadline_exceeded(&config.targets, config.timeout);
     let probe = patience::connect(

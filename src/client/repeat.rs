@@ -61,6 +61,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     let tally = RefCell::new(Tally::default());
     let progress = progress_bar(repeat);
     let started = Instant::now();
+    // Cannot overflow: --duration and --timeout are at most 100 years (`cli::MAX_DURATION`).
     let end = repeat.duration.map(|duration| started + duration);
     let calls = futures_util::stream::iter(0..repeat.count.unwrap_or(u64::MAX))
         .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)));
@@ -69,6 +70,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
         let (tally, progress) = (&tally, &progress);
         async move {
             let call_started = Instant::now();
+            // Cannot overflow: see `end`.
             let deadline = call_started + config.timeout;
             let outcome = call_with_retries(replicas, config, deadline).await;
             let elapsed = call_started.elapsed();
@@ -154,6 +156,7 @@ async fn call_with_retries(
         };
         // A retry before any replica's next attempt to connect is due would fail at once.
         let pause = pause.max(replicas.until_one_is_due());
+        // Cannot overflow: both pauses are at most MAX_RETRY_BACKOFF (5 s).
         if Instant::now() + pause >= deadline {
             return outcome;
         }

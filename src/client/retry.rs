@@ -67,6 +67,7 @@ impl Retries {
         let pause = self.backoff.next_pause();
         let pause = match self.last {
             LastTry::BeforeTheDeadline => {
+                // Cannot overflow: a pause is at most the backoff's `max`.
                 Some(pause).filter(|&pause| Instant::now() + pause < self.deadline)
             }
             LastTry::AtTheDeadline => {

@@ -21,7 +21,7 @@ use std::time::Duration;
 use http_body::{Body, Frame};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Sleep;
 
 /// The preface every HTTP/2 client sends before its first frame.
 const PREFACE_LEN: usize = 24;
@@ -226,7 +226,7 @@ where
         };
         let expiry = this
             .expiry
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(Instant::now() + timeout)));
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
         ready!(expiry.as_mut().poll(cx));
         let late = tonic::Status::deadline_exceeded(format!(
             "the request message did not arrive within the server's --request-timeout ({})",
