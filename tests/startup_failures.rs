@@ -100,6 +100,18 @@ fn a_duration_over_100_years_is_a_usage_error() {
 }
 
 #[test]
+fn more_than_1024_workers_is_a_usage_error() {
+    // Far more than any machine's CPUs: these panicked (a channel's capacity, the metrics'
+    // allocation) instead of saying so.
+    for workers in ["1025", "3000000000000000000"] {
+        let out = serve(&["--addr", "127.0.0.1:0", "--workers", workers]);
+        assert_eq!(out.code, Some(2), "--workers {workers}: {out:?}");
+        assert!(out.stderr.contains("--workers"), "{}", out.stderr);
+        assert!(out.stderr.contains("at most 1024"), "{}", out.stderr);
+    }
+}
+
+#[test]
 fn a_missing_tls_or_token_file_is_1_naming_it_and_binds_nothing() {
     let certs = common::certs::Certs::new();
     let socket = certs.dir().join("g.sock");
