@@ -66,7 +66,8 @@ async fn call(config: &Config, transport: &Transport) -> Result<()> {
     let backoff = Backoff::new(patience.retry_backoff, MAX_RETRY_BACKOFF);
     let mut retries = Retries::new(backoff, budget, deadline, LastTry::BeforeTheDeadline);
     let printed = Cell::new(false);
-    let mut retry = 0;
+    // Cannot overflow: each retry spends one of `budget` (a u32) in `retries` first.
+    let mut retry: u32 = 0;
     loop {
         let failure = match attempt(config, transport, deadline, &printed).await {
             Err(failure) if !printed.get() && is_unavailable(&failure) => failure,

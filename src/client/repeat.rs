@@ -109,7 +109,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     });
     tokio::select! {
         () = calling => {}
-        () = replicas.keep_resolving() => unreachable!("resolving never ends"),
+        never = replicas.keep_resolving() => match never {},
     }
     progress.finish_and_clear();
     let tally = tally.into_inner();
