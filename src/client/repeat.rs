@@ -209,6 +209,7 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
     let latencies = &tally.latencies;
     let ok = latencies.count();
     let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
+    // Cannot overflow: one count per call made, and the calls are a range of u64.
     let calls = ok + failed;
     let rate = calls as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     let points = [
@@ -296,6 +297,7 @@ fn verdict(tally: &Tally) -> Result<()> {
     else {
         return Ok(());
     };
+    // Cannot overflow: see `summarize`.
     let calls = failed + tally.latencies.count();
     Err(Report::new(CallFailed::new(
         Code::from_i32(*code),

@@ -82,6 +82,7 @@ impl Retries {
                 Some(pause.min(left)).filter(|pause| !pause.is_zero())
             }
         }?;
+        // Cannot underflow: `left` was not zero above.
         self.left -= 1;
         Some(pause)
     }

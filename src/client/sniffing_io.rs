@@ -158,6 +158,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Sniffer<S> {
         }
         let before = buf.filled().len();
         let result = ready!(Pin::new(&mut this.inner).poll_read(cx, buf));
+        // Cannot fail: a read only adds to what `buf` holds (AsyncRead's contract, kept by the
+        // socket streams below), so `before` is within it.
         let new = &buf.filled()[before..];
         let (received, tls) = (!new.is_empty(), looks_like_tls(new));
         match &result {
