@@ -26,6 +26,7 @@ impl CallFailed {
     }
 
     pub fn exit_code(&self) -> ExitCode {
+        // Cannot overflow or truncate: tonic's Code is 0 to 16, the spec's codes.
         ExitCode::from(64 + self.code as u8)
     }
 }

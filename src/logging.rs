@@ -26,6 +26,8 @@ pub fn init(format: LogFormat, level: Option<&str>, access_log: bool) -> Result<
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
+    // init() panics if a subscriber is already installed: this runs once, from serve's
+    // Config::from_args, before anything else logs.
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder

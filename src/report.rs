@@ -75,8 +75,8 @@ pub fn describe_io(err: &io::Error) -> String {
 }
 
 fn strip_os_error(text: &str) -> String {
-    match text.rfind(" (os error ") {
-        Some(at) if text.ends_with(')') => text[..at].to_owned(),
+    match text.rsplit_once(" (os error ") {
+        Some((words, number)) if number.ends_with(')') => words.to_owned(),
         _ => text.to_owned(),
     }
 }

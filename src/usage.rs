@@ -55,7 +55,7 @@ impl UsageError {
         command.build();
         let subcommand = command
             .find_subcommand_mut(self.subcommand)
-            .expect("the subcommand exists");
+            .expect("a UsageError names serve or hello, both subcommands of Cli");
         subcommand.error(self.kind, &self.message).exit()
     }
 }

@@ -88,6 +88,30 @@ fn a_socket_path_too_long_for_linux_is_a_usage_error() {
 }
 
 #[test]
+fn a_duration_over_100_years_is_a_usage_error() {
+    // Both kinds of duration flag: one that takes zero, one that does not. Such an age used to
+    // panic at the first connection.
+    for flag in ["--keepalive-interval", "--max-connection-age"] {
+        let out = serve(&["--addr", "127.0.0.1:0", flag, "400000000000y"]);
+        assert_eq!(out.code, Some(2), "{flag}: {out:?}");
+        assert!(out.stderr.contains(flag), "{}", out.stderr);
+        assert!(out.stderr.contains("at most 100 years"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn more_than_1024_workers_is_a_usage_error() {
+    // Far more than any machine's CPUs: these panicked (a channel's capacity, the metrics'
+    // allocation) instead of saying so.
+    for workers in ["1025", "3000000000000000000"] {
+        let out = serve(&["--addr", "127.0.0.1:0", "--workers", workers]);
+        assert_eq!(out.code, Some(2), "--workers {workers}: {out:?}");
+        assert!(out.stderr.contains("--workers"), "{}", out.stderr);
+        assert!(out.stderr.contains("at most 1024"), "{}", out.stderr);
+    }
+}
+
+#[test]
 fn a_missing_tls_or_token_file_is_1_naming_it_and_binds_nothing() {
     let certs = common::certs::Certs::new();
     let socket = certs.dir().join("g.sock");

@@ -98,10 +98,25 @@ object with --output json), and the exit code tells the gRPC status.",
     Hello(HelloArgs),
 }
 
+/// The longest duration any flag takes. humantime reads up to 584 billion years, and adding
+/// that to a clock reading overflows (a panic, in std and in hyper's keepalive timers); 100
+/// years is far beyond any real deadline or interval and well within every platform's clock.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
+
 /// A humantime duration that is not zero: a zero deadline could never be met.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration_or_zero(text)? {
+        duration if duration.is_zero() => Err("the duration must be more than zero".into()),
+        duration => Ok(duration),
+    }
+}
+
+/// A humantime duration, zero included (where zero turns something off).
+pub(crate) fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text) {
-        Ok(duration) if duration.is_zero() => Err("the duration must be more than zero".into()),
+        Ok(duration) if duration > MAX_DURATION => {
+            Err("the duration is too long: at most 100 years".into())
+        }
         Ok(duration) => Ok(duration),
         Err(err) => Err(format!("{err} (examples: 500ms, 1s, 2m)")),
     }
@@ -136,4 +151,22 @@ pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
         return Err("the size must be more than zero".into());
     }
     Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_at_most_100_years() {
+        assert_eq!(parse_duration("100y"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration_or_zero("0s"), Ok(Duration::ZERO));
+        assert!(parse_duration("0s").is_err());
+        // More than a clock reading can take added to it: the client's deadline panicked.
+        for long in ["101y", "400000000000y"] {
+            let err = parse_duration(long).unwrap_err();
+            assert!(err.contains("at most 100 years"), "{long}: {err}");
+            assert!(parse_duration_or_zero(long).is_err(), "{long}");
+        }
+    }
 }

@@ -343,9 +343,20 @@ fn alert_name(alert: AlertDescription) -> String {
     snake
 }
 
+/// A certificate's date, RFC 3339 in UTC. humantime writes years up to 9999 only (its Display
+/// fails beyond, and `to_string` would panic on that), so a later date, or one past what
+/// `SystemTime` holds, is shown as seconds.
 fn shown_time(secs: u64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
-    humantime::format_rfc3339_seconds(time).to_string()
+    use std::fmt::Write as _;
+    let mut shown = String::new();
+    let written = std::time::UNIX_EPOCH
+        .checked_add(std::time::Duration::from_secs(secs))
+        .is_some_and(|time| write!(shown, "{}", humantime::format_rfc3339_seconds(time)).is_ok());
+    if written {
+        shown
+    } else {
+        format!("{secs} seconds after 1970")
+    }
 }
 
 #[cfg(test)]

@@ -118,16 +118,15 @@ fn header(
 fn expand(text: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut expanded = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        expanded.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after
-            .find('}')
+    // Split at the markers rather than at byte offsets: the text is anyone's UTF-8.
+    while let Some((before, after)) = rest.split_once("${") {
+        expanded.push_str(before);
+        let (name, after) = after
+            .split_once('}')
             .ok_or_else(|| "'${' without a closing '}'".to_owned())?;
-        let name = &after[..end];
         let value = env(name).ok_or_else(|| format!("${{{name}}} is not set"))?;
         expanded.push_str(&value);
-        rest = &after[end + 1..];
+        rest = after;
     }
     expanded.push_str(rest);
     Ok(expanded)
@@ -175,6 +174,16 @@ mod tests {
         let err = parse(&["authorization: Bearer ${NOPE}"]).unwrap_err();
         assert!(err.contains("${NOPE} is not set"), "{err}");
         assert!(parse(&["x: ${TOKEN"]).unwrap_err().contains("closing"));
+    }
+
+    #[test]
+    fn expansion_keeps_multi_byte_text_whole() {
+        let expand = |text| expand(text, &env);
+        assert_eq!(expand("é${TOKEN}🌍").as_deref(), Ok("és3cret🌍"));
+        assert_eq!(expand("${TOKEN}ü${EMPTY}").as_deref(), Ok("s3cretü"));
+        assert_eq!(expand("🌍${é}").unwrap_err(), "${é} is not set");
+        assert!(expand("ü${TOKEN}${🌍").unwrap_err().contains("closing"));
+        assert_eq!(expand("$ü{TOKEN}").as_deref(), Ok("$ü{TOKEN}"));
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub fn run(config: Config) -> Result<()> {
 /// read twice).
 async fn call(config: &Config, transport: &Transport) -> Result<()> {
     check_request(config)?;
+    // Cannot overflow: --timeout is at most 100 years (`cli::MAX_DURATION`).
     let deadline = Instant::now() + config.timeout;
     let patience = &config.patience;
     let budget = if config.method == Method::Bidi {
@@ -66,7 +67,8 @@ async fn call(config: &Config, transport: &Transport) -> Result<()> {
     let backoff = Backoff::new(patience.retry_backoff, MAX_RETRY_BACKOFF);
     let mut retries = Retries::new(backoff, budget, deadline, LastTry::BeforeTheDeadline);
     let printed = Cell::new(false);
-    let mut retry = 0;
+    // Cannot overflow: each retry spends one of `budget` (a u32) in `retries` first.
+    let mut retry: u32 = 0;
     loop {
         let failure = match attempt(config, transport, deadline, &printed).await {
             Err(failure) if !printed.get() && is_unavailable(&failure) => failure,
@@ -90,6 +92,7 @@ async fn call(config: &Config, transport: &Transport) -> Result<()> {
 /// all down fails at once like a single call; then makes the calls, spread over the replicas.
 async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
     check_request(config)?;
+    // Cannot overflow: --timeout is at most 100 years (`cli::MAX_DURATION`).
     let deadline = Instant::now() + config.timeout;
     let expired = || deadline_exceeded(&config.targets, config.timeout);
     let probe = patience::connect(

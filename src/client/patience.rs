@@ -38,7 +38,8 @@ pub async fn connect(
     let budget = if patience.wait_for_ready { u32::MAX } else { 0 };
     let mut retries = Retries::new(backoff, budget, deadline, LastTry::AtTheDeadline);
     let mut last_failure: Option<CallFailed> = None;
-    let mut attempt = 1;
+    // u64: --wait-for-ready allows u32::MAX retries, one more attempt than a u32 counts.
+    let mut attempt: u64 = 1;
     loop {
         let connecting = connect_once(target, transport, patience.connect_timeout);
         let failure = match tokio::time::timeout_at(deadline, connecting).await {

@@ -72,6 +72,7 @@ impl Reconnect {
             .backoff
             .get_or_insert_with(|| Backoff::new(first, MAX_RETRY_BACKOFF))
             .next_pause();
+        // Cannot overflow: a pause is at most MAX_RETRY_BACKOFF (5 s).
         state.failing = Some((Instant::now() + pause, Failed::of(err)));
     }
 

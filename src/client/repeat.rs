@@ -64,6 +64,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     let tally = RefCell::new(Tally::default());
     let progress = progress_bar(repeat);
     let started = Instant::now();
+    // Cannot overflow: --duration and --timeout are at most 100 years (`cli::MAX_DURATION`).
     let end = repeat.duration.map(|duration| started + duration);
     let calls = futures_util::stream::iter(0..repeat.count.unwrap_or(u64::MAX))
         .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)));
@@ -72,6 +73,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
         let (tally, progress) = (&tally, &progress);
         async move {
             let call_started = Instant::now();
+            // Cannot overflow: see `end`.
             let deadline = call_started + config.timeout;
             let outcome = call_with_retries(replicas, config, deadline).await;
             let elapsed = call_started.elapsed();
@@ -117,7 +119,7 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     });
     tokio::select! {
         () = calling => {}
-        () = replicas.keep_resolving() => unreachable!("resolving never ends"),
+        never = replicas.keep_resolving() => match never {},
     }
     progress.finish_and_clear();
     let tally = tally.into_inner();
@@ -164,6 +166,7 @@ async fn call_with_retries(
         };
         // A retry before any replica's next attempt to connect is due would fail at once.
         let pause = pause.max(replicas.until_one_is_due());
+        // Cannot overflow: both pauses are at most MAX_RETRY_BACKOFF (5 s).
         if Instant::now() + pause >= deadline {
             return outcome;
         }
@@ -216,6 +219,7 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
     let latencies = &tally.latencies;
     let ok = latencies.count();
     let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
+    // Cannot overflow: one count per call made, and the calls are a range of u64.
     let calls = ok + failed;
     let rate = calls as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     let points = [
@@ -310,6 +314,7 @@ fn verdict(tally: &Tally) -> Result<()> {
     else {
         return Ok(());
     };
+    // Cannot overflow: see `summarize`.
     let calls = failed + tally.latencies.count();
     Err(Report::new(CallFailed::new(
         Code::from_i32(*code),

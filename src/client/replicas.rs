@@ -5,6 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +71,7 @@ impl Replicas {
                     set_aside_until: None,
                 }]
             }
+            // Cannot fail: `target` is an index resolve_all took from these very targets.
             _ => resolve_all(targets)
                 .await?
                 .into_iter()
@@ -93,6 +95,11 @@ impl Replicas {
     /// The next replica in turn that is not set aside; if every one is, the one whose time
     /// comes first.
     pub fn pick(&self) -> Pick {
+        // Never empty, so every index below is in range: `new` stores the one Unix socket or
+        // what resolve_all found, and resolve_all fails rather than find nothing; after that,
+        // `keep_resolving` replaces the members only with another successful resolution (the
+        // addresses kept plus the new ones are exactly it), and keeps them while DNS fails or
+        // answers nothing.
         let members = self.members.borrow();
         let now = Instant::now();
         let start = self.next.get();
@@ -133,8 +140,8 @@ impl Replicas {
     }
 
     /// Resolves the host names again every [`RESOLVE_EVERY`], adding new addresses and dropping
-    /// gone ones. Never returns: the caller drops it when the calls are done.
-    pub async fn keep_resolving(&self) {
+    /// gone ones. Never returns (the type says so): the caller drops it when the calls are done.
+    pub async fn keep_resolving(&self) -> Infallible {
         let names = self.targets.0.iter().any(|target| {
             matches!(
                 target,
@@ -155,6 +162,7 @@ impl Replicas {
                 members.retain(|member| member.addr.is_some_and(|addr| now.contains_key(&addr)));
                 let known: BTreeSet<SocketAddr> = members.iter().filter_map(|m| m.addr).collect();
                 let new = now.into_iter().filter(|(addr, _)| !known.contains(addr));
+                // Cannot fail: as in `new`, `target` indexes the targets resolved.
                 members.extend(new.map(|(addr, target)| {
                     member(
                         &self.transport,

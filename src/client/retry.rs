@@ -18,14 +18,21 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// A `first` step beyond `max` (a long --retry-backoff) starts at `max`: every pause is at
+    /// most `max`, and doubling a step never overflows.
     pub fn new(first: Duration, max: Duration) -> Self {
-        Backoff { step: first, max }
+        Backoff {
+            step: first.min(max),
+            max,
+        }
     }
 
     pub fn next_pause(&mut self) -> Duration {
         let step = self.step;
         self.step = (step * 2).min(self.max);
         let half = step / 2;
+        // Cannot truncate: `half` is at most half of `max`, seconds where u64 holds centuries
+        // of nanoseconds.
         half + Duration::from_nanos(fastrand::u64(0..=half.as_nanos() as u64))
     }
 }
@@ -67,6 +74,7 @@ impl Retries {
         let pause = self.backoff.next_pause();
         let pause = match self.last {
             LastTry::BeforeTheDeadline => {
+                // Cannot overflow: a pause is at most the backoff's `max`.
                 Some(pause).filter(|&pause| Instant::now() + pause < self.deadline)
             }
             LastTry::AtTheDeadline => {
@@ -74,6 +82,7 @@ impl Retries {
                 Some(pause.min(left)).filter(|pause| !pause.is_zero())
             }
         }?;
+        // Cannot underflow: `left` was not zero above.
         self.left -= 1;
         Some(pause)
     }
@@ -98,6 +107,19 @@ mod tests {
             assert!(
                 pause >= step / 2 && pause <= step,
                 "{pause:?} for a step of {step:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_first_step_beyond_the_cap_starts_at_the_cap() {
+        // `--retry-backoff 300000000000y`: doubling it overflowed Duration (a panic).
+        let mut backoff = Backoff::new(Duration::MAX, MAX_RETRY_BACKOFF);
+        for _ in 0..3 {
+            let pause = backoff.next_pause();
+            assert!(
+                pause >= MAX_RETRY_BACKOFF / 2 && pause <= MAX_RETRY_BACKOFF,
+                "{pause:?}"
             );
         }
     }

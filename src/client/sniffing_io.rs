@@ -122,27 +122,23 @@ impl<S> Sniffer<S> {
 fn refusal(first: &[u8]) -> Option<(u32, &[u8])> {
     let (settings, _, rest) = frame(first)?;
     let (goaway, payload, _) = frame(rest)?;
-    if settings != 0x4 || goaway != 0x7 || payload.len() < 8 {
+    if settings != 0x4 || goaway != 0x7 {
         return None;
     }
-    let word = |at: usize| {
-        u32::from_be_bytes([
-            payload[at],
-            payload[at + 1],
-            payload[at + 2],
-            payload[at + 3],
-        ])
-    };
-    (word(0) & 0x7fff_ffff == 0).then(|| (word(4), &payload[8..]))
+    let (last_stream, rest) = payload.split_first_chunk::<4>()?;
+    let (code, debug) = rest.split_first_chunk::<4>()?;
+    (u32::from_be_bytes(*last_stream) & 0x7fff_ffff == 0)
+        .then(|| (u32::from_be_bytes(*code), debug))
 }
 
 /// The first whole HTTP/2 frame of `bytes`: its type, its payload, and what follows it.
 fn frame(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let header = bytes.get(..9)?;
+    // `header` is an array: indexing it with constants below 9 is checked at compile time.
+    let (header, rest) = bytes.split_first_chunk::<9>()?;
     let length =
         usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
-    let payload = bytes.get(9..9 + length)?;
-    Some((header[3], payload, &bytes[9 + length..]))
+    let (payload, rest) = rest.split_at_checked(length)?;
+    Some((header[3], payload, rest))
 }
 
 /// Whether the first bytes a server sent are a TLS record's start.
@@ -162,6 +158,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Sniffer<S> {
         }
         let before = buf.filled().len();
         let result = ready!(Pin::new(&mut this.inner).poll_read(cx, buf));
+        // Cannot fail: a read only adds to what `buf` holds (AsyncRead's contract, kept by the
+        // socket streams below), so `before` is within it.
         let new = &buf.filled()[before..];
         let (received, tls) = (!new.is_empty(), looks_like_tls(new));
         match &result {

@@ -153,7 +153,7 @@ impl Transport {
         let authority = authority.unwrap_or_else(|| UNIX_SOCKET_HOST.to_owned());
         let endpoint = self
             .endpoint(target, &authority)
-            .expect("a socket address or the socket host is a valid authority");
+            .expect("a socket address (an IPv6 zone included) or localhost is a valid authority");
         // A replica that drops packets (a cut link) must fail its connection attempt in time
         // for the call to be retried elsewhere (a first connection has patience's own bound).
         let endpoint = match self.0.options.connect_timeout {
@@ -339,8 +339,9 @@ fn client_hello(name: &str) -> io::Result<Vec<u8>> {
         .with_custom_certificate_verifier(Arc::new(AcceptAnyServerCert::new(&provider)))
         .with_no_client_auth();
     config.alpn_protocols = crate::tls::h2_only();
-    let name = ServerName::try_from(name.to_owned())
-        .unwrap_or_else(|_| ServerName::try_from(UNIX_SOCKET_HOST).expect("a valid name"));
+    let name = ServerName::try_from(name.to_owned()).unwrap_or_else(|_| {
+        ServerName::try_from(UNIX_SOCKET_HOST).expect("the constant \"localhost\" is a DNS name")
+    });
     let mut connection = ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
     let mut hello = Vec::new();
     connection.write_tls(&mut hello)?;
@@ -352,4 +353,32 @@ async fn send_hello<S: Stream>(mut stream: S, hello: &[u8]) -> io::Result<bool> 
     let mut first = [0u8; 2];
     stream.read_exact(&mut first).await?;
     Ok(matches!(first, [0x15 | 0x16, 0x03]))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv6Addr, SocketAddrV6};
+
+    use super::*;
+
+    #[test]
+    fn every_address_a_resolver_gives_is_a_valid_authority() {
+        // `lazy` relies on it: a link-local answer carries its zone (`[fe80::1%2]:50051`).
+        let transport = Transport::new(TransportOptions::default(), &Targets(Vec::new())).unwrap();
+        let target: Target = "localhost:50051".parse().unwrap();
+        let link_local = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+        let zoned = SocketAddr::V6(SocketAddrV6::new(link_local, 50051, 0, 2));
+        assert_eq!(zoned.to_string(), "[fe80::1%2]:50051");
+        for addr in [
+            zoned,
+            "127.0.0.1:0".parse().unwrap(),
+            "[::1]:65535".parse().unwrap(),
+        ] {
+            assert!(
+                transport.endpoint(&target, &addr.to_string()).is_ok(),
+                "{addr}"
+            );
+        }
+        assert!(transport.endpoint(&target, UNIX_SOCKET_HOST).is_ok());
+    }
 }

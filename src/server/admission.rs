@@ -111,6 +111,7 @@ fn goaway(limit: usize) -> Vec<u8> {
     let length = u32::try_from(8 + why.len())
         .unwrap_or(u32::MAX)
         .to_be_bytes();
+    // The frame length is 24 bits: the low three bytes of a u32 (the reason is ~80 bytes).
     frames.extend_from_slice(&length[1..]);
     frames.extend_from_slice(&[0x7, 0, 0, 0, 0, 0]);
     frames.extend_from_slice(&0u32.to_be_bytes()); // last stream id: none was let in
@@ -152,6 +153,7 @@ impl AcceptFailures {
         ) {
             return;
         }
+        // Cannot overflow: a pause is at most 1 s before it is doubled.
         let pause = self.pause.map_or(Duration::from_millis(5), |pause| {
             (pause * 2).min(Duration::from_secs(1))
         });
@@ -181,6 +183,7 @@ struct Repeated {
 
 impl Repeated {
     fn happened(&mut self, log: impl FnOnce(u64)) {
+        // Cannot overflow: a u64 counts one event a nanosecond for 584 years.
         self.unlogged += 1;
         let now = Instant::now();
         if self

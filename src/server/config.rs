@@ -70,9 +70,22 @@ pub struct Config {
     pub replica: &'static HeaderValue,
 }
 
+/// The most workers `serve` starts. One per CPU is the most that helps; a number beyond any
+/// machine's (a typo) allocated per-worker metrics and channels until it panicked.
+const MAX_WORKERS: usize = 1024;
+
 impl Config {
     pub fn from_args(args: ServeArgs) -> Result<Config> {
         let addr = parse_addr("--addr <ADDR>", &args.addr)?;
+        if let Some(workers) = args.workers.filter(|workers| workers.get() > MAX_WORKERS) {
+            return Err(UsageError::bad_value(
+                "serve",
+                "--workers <N>",
+                &workers.to_string(),
+                format!("at most {MAX_WORKERS}: one worker per CPU is the most that helps"),
+            )
+            .into());
+        }
         let metrics_addr = args
             .metrics_addr
             .as_deref()

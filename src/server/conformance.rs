@@ -83,7 +83,7 @@ where
             .headers()
             .get(&GRPC_TIMEOUT)
             .and_then(|value| parse_timeout(value.as_bytes()))
-            .map(|timeout| Instant::now() + timeout);
+            .and_then(deadline_after);
         reply_in_the_request_encoding(request.headers_mut());
         let request_timeout = self
             .request_timeout
@@ -120,6 +120,7 @@ fn parse_timeout(value: &[u8]) -> Option<Duration> {
         return None;
     }
     let amount: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    // Cannot overflow: 8 digits are at most 99_999_999, times 3600 about 3.6e11.
     Some(match unit {
         b'H' => Duration::from_secs(amount * 3600),
         b'M' => Duration::from_secs(amount * 60),
@@ -129,6 +130,13 @@ fn parse_timeout(value: &[u8]) -> Option<Duration> {
         b'n' => Duration::from_nanos(amount),
         _ => return None,
     })
+}
+
+/// The instant `timeout` from now, or no deadline at all where the clock cannot count that far:
+/// 99999999H is 11 000 years, more than a clock of u64 nanoseconds (macOS's) reaches, and
+/// `Instant + Duration` would panic on a header from the network.
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
 }
 
 /// Rewrites tonic's OUT_OF_RANGE for an oversized message to RESOURCE_EXHAUSTED (see
@@ -321,6 +329,15 @@ mod tests {
             Some(Duration::from_micros(99_999_999))
         );
         assert_eq!(parse_timeout(b"7n"), Some(Duration::from_nanos(7)));
+    }
+
+    #[test]
+    fn a_deadline_beyond_the_clock_is_no_deadline() {
+        // `Instant::now() + timeout` panicked past the clock's range.
+        assert_eq!(deadline_after(Duration::MAX), None);
+        let longest = parse_timeout(b"99999999H").expect("8 digits and a unit");
+        assert_eq!(longest, Duration::from_secs(99_999_999 * 3600));
+        assert!(deadline_after(Duration::from_secs(1)).is_some());
     }
 
     #[test]

@@ -19,7 +19,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, watch};
-use tokio::time::Instant;
 use tower::Service;
 
 use super::executor::{QueueExecutor, StreamQueue};
@@ -64,6 +63,8 @@ impl Lifecycle {
     /// The age, jittered by ±10 %, as grpc-go does, so connections opened together (after a
     /// deploy) do not all come back together.
     fn jittered_max_age(&self) -> Option<Duration> {
+        // Cannot overflow (mul_f64 panics on a result too large): --max-connection-age is at
+        // most 100 years (`cli::MAX_DURATION`), and the factor at most 1.1.
         self.max_age
             .map(|age| age.mul_f64(0.9 + 0.2 * fastrand::f64()))
     }
@@ -172,9 +173,8 @@ async fn idle_for(max_idle: Option<Duration>, activity: Option<Arc<Activity>>) {
     loop {
         let changed = activity.changed.notified();
         if activity.in_flight.load(Ordering::Acquire) == 0 {
-            let quiet_until = Instant::now() + max_idle;
             tokio::select! {
-                () = tokio::time::sleep_until(quiet_until) => {
+                () = tokio::time::sleep(max_idle) => {
                     if activity.in_flight.load(Ordering::Acquire) == 0 {
                         return;
                     }

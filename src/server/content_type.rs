@@ -22,15 +22,22 @@ pub fn kind(headers: &HeaderMap) -> Kind {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Kind::NotGrpc;
     };
-    let value = value.as_bytes();
     const GRPC: &[u8] = b"application/grpc";
-    if value.len() < GRPC.len() || !value[..GRPC.len()].eq_ignore_ascii_case(GRPC) {
+    let Some((media_type, rest)) = value.as_bytes().split_at_checked(GRPC.len()) else {
+        return Kind::NotGrpc;
+    };
+    if !media_type.eq_ignore_ascii_case(GRPC) {
         return Kind::NotGrpc;
     }
     // grpc-go's rule: the exact type, a `+subtype` or `;parameters`, nothing else.
-    match &value[GRPC.len()..] {
+    match rest {
         [] | [b'+' | b';', ..] => Kind::Grpc,
-        rest if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case(b"-web") => Kind::GrpcWeb,
+        rest if rest
+            .get(..4)
+            .is_some_and(|web| web.eq_ignore_ascii_case(b"-web")) =>
+        {
+            Kind::GrpcWeb
+        }
         _ => Kind::NotGrpc,
     }
 }

@@ -52,6 +52,7 @@ impl greeter_server::Greeter for Greeter {
                 if sent > 0 && !stream_interval.is_zero() {
                     tokio::time::sleep(stream_interval).await;
                 }
+                // Cannot overflow: `sent` is below stream_count, a u32, here.
                 Some((Ok(reply), sent + 1))
             }
         });

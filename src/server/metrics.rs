@@ -108,7 +108,9 @@ impl WorkerMetrics {
 
     pub fn call_ended(&self, method: MethodLabel, code: Code, elapsed: Duration) {
         self.in_flight.dec();
-        // Metric handles share their values with the family's series.
+        // Metric handles share their values with the family's series. In range: a MethodLabel
+        // is made only by `of` (at most METHODS.len()), and tonic's Code has the 17 values of
+        // the spec (an unknown number on the wire becomes Unknown).
         let calls = self.series.calls[method.0][code as usize].get_or_init(|| {
             let labels = CallLabels {
                 method: method.name(),
@@ -247,7 +249,7 @@ fn respond(request: &Request<Incoming>, registry: &Registry) -> Response<Full<By
             .status(status)
             .header(header::CONTENT_TYPE, content_type)
             .body(Full::new(Bytes::from(body)))
-            .expect("a static response is valid")
+            .expect("a status code and a constant content-type make a valid response")
     };
     if request.uri().path() != "/metrics" {
         return reply(

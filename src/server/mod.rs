@@ -160,6 +160,7 @@ impl Plan {
             if workers == 1 { "" } else { "s" }
         );
 
+        // Cannot fail: `metrics::new(workers)` made one entry per worker, and workers >= 1.
         let first_metrics = worker_metrics.as_ref().map(|all| all[0].clone());
         let serving =
             workers::serve_connections(first_share, services, first_metrics, shutdown.clone());

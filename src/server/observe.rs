@@ -125,6 +125,7 @@ impl Call {
                 peer = %logged.peer,
                 status = code_name(status),
                 code = status as i32,
+                // Truncates only past 584 000 years.
                 latency_us = latency.as_micros() as u64,
                 "call",
             );

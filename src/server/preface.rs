@@ -75,6 +75,8 @@ where
             break opening;
         }
         let mut chunk = [0; PREFACE.len()];
+        // Cannot underflow or overrun: the loop ends once `read` is as long as the preface,
+        // and it grows by at most `wanted`, since a read returns at most the buffer's length.
         let wanted = PREFACE.len() - read.len();
         match io.read(&mut chunk[..wanted]).await {
             Ok(0) | Err(_) => return None,
@@ -134,6 +136,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Rewind<IO> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        // In range: `offset` is below the prefix's length here, and `n` at most what is left.
         if this.offset < this.prefix.len() {
             let rest = &this.prefix[this.offset..];
             let n = rest.len().min(buf.remaining());

@@ -112,6 +112,8 @@ fn follow(
                 *whole
             }
             _ => {
+                // In range: `have` is below 9 here (it is reset on reaching 9), and `taken` is
+                // at most what is left of both the header and `bytes`.
                 let taken = (9 - *have).min(bytes.len());
                 header[*have..*have + taken].copy_from_slice(&bytes[..taken]);
                 *have += taken;
@@ -140,6 +142,8 @@ impl<IO: AsyncRead> AsyncRead for WatchedHeaders<IO> {
         let this = self.project();
         let before = buf.filled().len();
         ready!(this.io.poll_read(cx, buf))?;
+        // Cannot fail: a read only adds to what `buf` holds (AsyncRead's contract, kept by the
+        // socket and TLS streams below), so `before` is within it.
         follow(
             this.skip,
             this.header,

@@ -110,12 +110,15 @@ impl<C: Adopt> Pool<C> {
     ) -> Result<(Self, mpsc::UnboundedReceiver<Admitted<C>>)> {
         let (first_inbox, first_connections) = mpsc::unbounded_channel();
         let mut inboxes = vec![first_inbox];
+        // Cannot panic: tokio refuses a capacity of 0 (hence `max(1)`) or beyond usize::MAX / 8,
+        // and `count` is --workers (at most 1024, see `config`) or the CPUs we may use.
         let (finished_tx, finished) = mpsc::channel(count.max(1));
         for index in 1..count {
             let (inbox, connections) = mpsc::unbounded_channel();
             inboxes.push(inbox);
             let shutdown = shutdown.clone();
             let finished_tx = finished_tx.clone();
+            // Cannot fail: `metrics` has one entry per worker (see above), and index < count.
             let metrics = metrics.map(|all| all[index].clone());
             let services = services.clone();
             thread::Builder::new()
@@ -145,7 +148,7 @@ impl<C: Adopt> Pool<C> {
         mut admission: Admission,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let mut next_worker = (0..self.inboxes.len()).cycle();
+        let mut next_worker = self.inboxes.iter().cycle();
         let mut failures = AcceptFailures::default();
         loop {
             let accepted = tokio::select! {
@@ -160,9 +163,13 @@ impl<C: Adopt> Pool<C> {
                         admission.refuse(conn.adopt());
                         continue;
                     };
-                    let worker = next_worker.next().unwrap_or_default();
-                    // A worker only hangs up when its runtime failed; that is reported on join.
-                    let _ = self.inboxes[worker].send(Admitted { conn, ticket });
+                    // Always Some: the first worker's inbox is always there, and cycle() repeats
+                    // a non-empty list for good.
+                    if let Some(inbox) = next_worker.next() {
+                        // A worker only hangs up when its runtime failed; that is reported on
+                        // join.
+                        let _ = inbox.send(Admitted { conn, ticket });
+                    }
                 }
                 Err(err) => failures.failed(&err).await,
             }

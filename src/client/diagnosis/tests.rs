@@ -65,3 +65,13 @@ fn a_trouble_is_found_inside_io_errors() {
         "the server at localhost:1 speaks TLS: use https://localhost:1 or --tls"
     );
 }
+
+#[test]
+fn dates_humantime_cannot_write_are_shown_in_seconds() {
+    assert_eq!(shown_time(0), "1970-01-01T00:00:00Z");
+    assert_eq!(shown_time(253_402_300_799), "9999-12-31T23:59:59Z");
+    // The first second of year 10000, and the last a u64 holds: to_string() panicked.
+    for secs in [253_402_300_800, u64::MAX] {
+        assert_eq!(shown_time(secs), format!("{secs} seconds after 1970"));
+    }
+}

@@ -86,4 +86,15 @@ fn only_a_goaway_with_no_stream_let_in_is_a_refusal() {
     assert!(refusal(&SETTINGS).is_none());
     assert!(refusal(&goaway(0)).is_none(), "no SETTINGS first");
     assert!(refusal(&SETTINGS[..5]).is_none(), "cut short");
+    // A GOAWAY too short for its last stream and code, however its length says so.
+    let short = [0, 0, 4, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    assert!(
+        refusal(&[&SETTINGS[..], &short].concat()).is_none(),
+        "short GOAWAY"
+    );
+    let claimed = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0];
+    assert!(
+        refusal(&[&SETTINGS[..], &claimed].concat()).is_none(),
+        "payload cut short"
+    );
 }
