@@ -154,9 +154,13 @@ impl Call {
         let (client_io, server_io) = tokio::io::duplex(PIPE_BUFFER);
         let (drain, shutdown) = watch::channel(false);
         let token = self.flags.has(Flags::TOKEN_REQUIRED).then_some(TOKEN);
-        let serving =
-            crate::server::serve_one_connection(server_io, token, STREAM_INTERVAL, shutdown)
-                .expect("the server's services");
+        let serving = crate::server::in_process::serve_one_connection(
+            server_io,
+            token,
+            STREAM_INTERVAL,
+            shutdown,
+        )
+        .expect("the server's services");
         let server = tokio::spawn(serving);
         let mut answer = Answer::default();
         if let Ok((client, driver)) = connect(client_io).await {

@@ -82,7 +82,7 @@ impl Config {
     }
 }
 
-/// Also what `serve_one_connection` (for fuzzing) serves with.
+/// Also what `in_process` serves with.
 pub(super) fn limits(args: &ServeArgs) -> MessageLimits {
     MessageLimits {
         max_recv: args.max_recv_msg_size,
@@ -90,7 +90,7 @@ pub(super) fn limits(args: &ServeArgs) -> MessageLimits {
     }
 }
 
-/// Also what `serve_one_connection` (for fuzzing) serves with.
+/// Also what `in_process` serves with.
 pub(super) fn lifecycle(args: &ServeArgs) -> Lifecycle {
     Lifecycle {
         keepalive_interval: Some(args.keepalive_interval).filter(|interval| !interval.is_zero()),

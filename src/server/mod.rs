@@ -10,6 +10,8 @@ mod content_type;
 mod executor;
 mod greeter;
 mod health;
+// For `crate::fuzzing`: one connection served in process.
+pub(crate) mod in_process;
 mod listener;
 mod metered_io;
 mod metrics;
@@ -171,37 +173,6 @@ impl Plan {
             () = signals.drain_on_signal(&shutdown_tx, grace_period) => Ok(()),
         }
     }
-}
-
-/// For `crate::fuzzing`: one connection over `io`, served as a worker serves an accepted one,
-/// with `serve`'s default flags (or the `GREETER_*` variables set) but `token` and
-/// `stream_interval`, and without TLS or metrics.
-pub(crate) fn serve_one_connection<IO>(
-    io: IO,
-    token: Option<&str>,
-    stream_interval: Duration,
-    shutdown: watch::Receiver<bool>,
-) -> Result<impl Future<Output = ()> + Send + 'static>
-where
-    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(["greeter", "serve"])?;
-    let crate::cli::Command::Serve(args) = cli.command else {
-        color_eyre::eyre::bail!("`greeter serve` parsed as another subcommand");
-    };
-    let services = Services {
-        greeter: Greeter {
-            stream_count: args.stream_count,
-            stream_interval,
-        },
-        reflection: !args.no_reflection,
-        auth: auth::BearerAuth::new(token),
-        limits: config::limits(&args),
-        lifecycle: config::lifecycle(&args),
-        tls: None,
-    };
-    let worker = services.for_worker(None, &shutdown)?;
-    Ok(worker.serve_connection(io, "fuzz".to_owned(), shutdown))
 }
 
 /// The readiness line of the contract: one line on stdout, flushed, once connections are
