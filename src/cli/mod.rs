@@ -13,6 +13,8 @@ mod serve;
 
 pub use hello::{Compression, HelloArgs, OutputFormat};
 pub use serve::{LogFormat, ServeArgs};
+// For `crate::fuzzing`, which drives every value parser of the flags.
+pub(crate) use serve::parse_mode;
 
 use std::time::Duration;
 

@@ -337,7 +337,7 @@ pub enum LogFormat {
 }
 
 /// File permissions in octal, as chmod takes them (`660`, `0660`).
-fn parse_mode(text: &str) -> Result<u32, String> {
+pub(crate) fn parse_mode(text: &str) -> Result<u32, String> {
     match u32::from_str_radix(text, 8) {
         Ok(mode) if mode <= 0o777 => Ok(mode),
         _ => Err("expected octal permissions from 0 to 0777, e.g. 0660".into()),

@@ -25,6 +25,8 @@ mod transport;
 
 pub use call::Method;
 pub use config::Config;
+// For `crate::fuzzing`, which parses `-H` arguments as `Config` does.
+pub(crate) use headers::Headers;
 
 use std::cell::Cell;
 

@@ -114,23 +114,11 @@ impl Config {
             .into());
         }
         Ok(Config {
+            limits: limits(&args),
+            lifecycle: lifecycle(&args),
             unix_mode: args.unix_mode,
             tls: tls_files(args.tls_cert, args.tls_key, args.tls_client_ca),
             auth: BearerAuth::new(token.as_deref()),
-            limits: MessageLimits {
-                max_recv: args.max_recv_msg_size,
-                max_send: args.max_send_msg_size,
-            },
-            lifecycle: Lifecycle {
-                keepalive_interval: Some(args.keepalive_interval)
-                    .filter(|interval| !interval.is_zero()),
-                keepalive_timeout: args.keepalive_timeout,
-                max_concurrent_streams: args.max_concurrent_streams,
-                max_idle: args.max_connection_idle,
-                max_age: args.max_connection_age,
-                age_grace: args.max_connection_age_grace,
-                request_timeout: Some(args.request_timeout).filter(|timeout| !timeout.is_zero()),
-            },
             max_connections: args.max_connections,
             replica: Box::leak(Box::new(replica(args.replica.as_deref())?)),
             addr,
@@ -141,6 +129,27 @@ impl Config {
             stream_interval: args.stream_interval,
             metrics_addr,
         })
+    }
+}
+
+/// Also what `in_process` serves with.
+pub(super) fn limits(args: &ServeArgs) -> MessageLimits {
+    MessageLimits {
+        max_recv: args.max_recv_msg_size,
+        max_send: args.max_send_msg_size,
+    }
+}
+
+/// Also what `in_process` serves with.
+pub(super) fn lifecycle(args: &ServeArgs) -> Lifecycle {
+    Lifecycle {
+        keepalive_interval: Some(args.keepalive_interval).filter(|interval| !interval.is_zero()),
+        keepalive_timeout: args.keepalive_timeout,
+        max_concurrent_streams: args.max_concurrent_streams,
+        max_idle: args.max_connection_idle,
+        max_age: args.max_connection_age,
+        age_grace: args.max_connection_age_grace,
+        request_timeout: Some(args.request_timeout).filter(|timeout| !timeout.is_zero()),
     }
 }
 

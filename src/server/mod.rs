@@ -10,6 +10,8 @@ mod content_type;
 mod executor;
 mod greeter;
 mod health;
+// For `crate::fuzzing`: one connection served in process.
+pub(crate) mod in_process;
 mod listener;
 mod metered_io;
 mod metrics;

@@ -1,0 +1,9 @@
+//! One `hello -H` argument: `name: value` with `${VAR}` expansion.
+#![no_main]
+
+// Command-line values are strings: bytes that are not UTF-8 never reach the parser.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        greeter::fuzzing::header(text);
+    }
+});
