@@ -92,6 +92,18 @@ fn record(line: &str) {
     let _ = writeln!(file, "{line}");
 }
 
+/// Sends `frame` `times` times as fast as the server takes them, reading nothing back; the
+/// server may stop taking them (then the rest is not sent).
+fn flood(conn: &mut FrameReader, frame: &[u8], times: usize) {
+    let flood: Vec<u8> = frame
+        .iter()
+        .copied()
+        .cycle()
+        .take(frame.len() * times)
+        .collect();
+    let _ = conn.try_send(&flood);
+}
+
 /// Reads until the server closes the connection (a GOAWAY may come first): the frames that
 /// came and when it closed, or None if it stayed open until `deadline`.
 fn until_closed(
@@ -147,6 +159,19 @@ fn a_request_message_left_unfinished_ends_deadline_exceeded_at_the_request_timeo
         "answered after {:?}",
         answer.elapsed
     );
+    // A client's own long deadline does not lift the server's bound.
+    let answer = conn.call_with(
+        SAY_HELLO,
+        &[("grpc-timeout", "60S")],
+        message.slice(..3),
+        false,
+    );
+    assert_eq!(answer.grpc_status.as_deref(), Some("4"), "{answer:?}");
+    assert!(
+        answer.elapsed < Duration::from_secs(4),
+        "{:?}",
+        answer.elapsed
+    );
     // A bidi call's request stream may be as slow as the client likes.
     let answer_in = std::time::Instant::now();
     let mut bidi = H2Conn::connect(&target.server.loopback());
@@ -175,15 +200,8 @@ fn a_request_message_left_unfinished_ends_deadline_exceeded_at_the_request_timeo
 fn a_ping_flood_is_bounded() {
     let target = Target::start(&[]);
     let mut conn = target.connect();
-    let ping = frames::frame(PING, 0, 0, &[0; 8]);
-    let flood: Vec<u8> = ping
-        .iter()
-        .copied()
-        .cycle()
-        .take(ping.len() * 100_000)
-        .collect();
     // Never reading the PING ACKs: the server must not queue 100 000 of them.
-    let _ = conn.try_send(&flood);
+    flood(&mut conn, &frames::frame(PING, 0, 0, &[0; 8]), 100_000);
     target.good_call("during_a_ping_flood");
     target.assert_unharmed("ping_flood");
 }
@@ -192,14 +210,9 @@ fn a_ping_flood_is_bounded() {
 fn a_settings_flood_is_bounded() {
     let target = Target::start(&[]);
     let mut conn = target.connect();
+    // Each asks for an ACK, and for the settings to be applied.
     let settings = frames::frame(SETTINGS, 0, 0, &[0, 0x4, 0, 0, 0xff, 0xff]);
-    let flood: Vec<u8> = settings
-        .iter()
-        .copied()
-        .cycle()
-        .take(settings.len() * 100_000)
-        .collect();
-    let _ = conn.try_send(&flood);
+    flood(&mut conn, &settings, 100_000);
     target.good_call("during_a_settings_flood");
     target.assert_unharmed("settings_flood");
 }

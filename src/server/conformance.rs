@@ -158,6 +158,16 @@ fn expiry(deadline: Instant) -> Pin<Box<Sleep>> {
     Box::pin(tokio::time::sleep_until(deadline))
 }
 
+/// A response that is its status alone, from this replica.
+fn trailers_only<B>(status: HeaderMap, replica: &HeaderValue) -> Response<ConformingBody<B>> {
+    let mut response = Response::new(ConformingBody::Ended);
+    *response.headers_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/grpc"));
+    headers.insert(GREETER_REPLICA, replica.clone());
+    response
+}
+
 /// The request did not arrive within --request-timeout: DEADLINE_EXCEEDED, saying whose.
 fn too_slow(timeout: Duration) -> HeaderMap {
     let mut trailers = HeaderMap::with_capacity(2);
@@ -217,33 +227,21 @@ where
                 expiry,
             })));
         }
-        if let Some(expiry) = this.expiry.as_mut() {
-            ready!(expiry.as_mut().poll(cx));
+        // Both timers are polled, so each can wake this future: a call with a long
+        // grpc-timeout is still bound by --request-timeout.
+        if let Some(expiry) = this.expiry.as_mut()
+            && expiry.as_mut().poll(cx).is_ready()
+        {
             // The handler is dropped with this future: that is its cancellation.
-            let mut response = Response::new(ConformingBody::Ended);
-            *response.headers_mut() = deadline_exceeded();
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/grpc"));
-            response
-                .headers_mut()
-                .insert(GREETER_REPLICA, this.replica.clone());
-            return Poll::Ready(Ok(response));
+            return Poll::Ready(Ok(trailers_only(deadline_exceeded(), this.replica)));
         }
         if let Some(timeout) = *this.request_timeout {
             let late = this
                 .late
-                .get_or_insert_with(|| expiry(Instant::now() + timeout));
-            ready!(late.as_mut().poll(cx));
-            let mut response = Response::new(ConformingBody::Ended);
-            *response.headers_mut() = too_slow(timeout);
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/grpc"));
-            response
-                .headers_mut()
-                .insert(GREETER_REPLICA, this.replica.clone());
-            return Poll::Ready(Ok(response));
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+            if late.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ok(trailers_only(too_slow(timeout), this.replica)));
+            }
         }
         Poll::Pending
     }
