@@ -62,7 +62,11 @@ fn check(dir: &str) {
 /// any other value (`0`, `false`, `yes`) fails, as a `0` that rewrote the files and passed
 /// would hide exactly the staleness it was meant to check.
 fn blessing() -> bool {
-    match std::env::var_os("GREETER_BLESS") {
+    blessing_from(std::env::var_os("GREETER_BLESS"))
+}
+
+fn blessing_from(value: Option<std::ffi::OsString>) -> bool {
+    match value {
         None => false,
         Some(value) if value.is_empty() => false,
         Some(value) if value == "1" => true,
@@ -84,4 +88,18 @@ fn read_dir(dir: &PathBuf) -> BTreeMap<String, Vec<u8>> {
             (name, fs::read(entry.path()).unwrap())
         })
         .collect()
+}
+
+#[test]
+fn only_greeter_bless_1_blesses() {
+    assert!(!blessing_from(None), "unset checks");
+    assert!(!blessing_from(Some("".into())), "empty checks");
+    assert!(blessing_from(Some("1".into())));
+    for other in ["0", "false", "yes"] {
+        let refused = std::panic::catch_unwind(|| blessing_from(Some(other.into())));
+        assert!(
+            refused.is_err(),
+            "GREETER_BLESS={other} must fail, not bless or check"
+        );
+    }
 }

@@ -120,6 +120,37 @@ fn errors_name_the_replica_too() {
 }
 
 #[test]
+fn answers_the_server_makes_itself_name_the_replica_too() {
+    let server = Server::start_with(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--replica",
+            "pod-late",
+            "--request-timeout",
+            "300ms",
+        ],
+        &[],
+    );
+    // A request message that never ends: cut by its grpc-timeout (100 ms), or without one by
+    // --request-timeout. Both answers are made by the server, not by a handler.
+    let part = || hello_request("x").slice(..3);
+    for headers in [&[("grpc-timeout", "100m")][..], &[]] {
+        let mut conn = H2Conn::connect(&server.loopback());
+        let answer = conn.call_with("/helloworld.Greeter/SayHello", headers, part(), false);
+        assert_eq!(answer.grpc_status.as_deref(), Some("4"), "{answer:?}");
+        assert!(
+            answer
+                .headers
+                .iter()
+                .any(|h| h == "greeter-replica: pod-late"),
+            "{headers:?}: {:?}",
+            answer.headers
+        );
+    }
+}
+
+#[test]
 fn official_clients_read_exactly_the_greeting() {
     let server = replica("pod-official");
     for peer in Official::ALL {

@@ -123,7 +123,8 @@ fn an_address_of_no_interface_fails_with_status_1() {
     let out = run(greeter(["serve", "--addr", "192.0.2.1:0"]));
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(
-        out.stderr.contains("address not available"),
+        out.stderr
+            .contains("address not available on this host: choose an address of one of its interfaces, or :PORT for all of them"),
         "{}",
         out.stderr
     );
@@ -346,7 +347,7 @@ fn a_second_signal_exits_at_once() {
     );
     server.signal(libc::SIGTERM);
     let status = server
-        .wait_exit(BOUND)
+        .wait_exit(AT_ONCE)
         .expect("second signal exits at once");
     assert_eq!(
         status.code(),
@@ -369,7 +370,7 @@ fn a_second_sigint_exits_130_at_once() {
     );
     server.signal(libc::SIGINT);
     let status = server
-        .wait_exit(BOUND)
+        .wait_exit(AT_ONCE)
         .expect("second SIGINT exits at once");
     assert_eq!(
         status.code(),
@@ -390,10 +391,16 @@ fn a_second_sigint_exits_130_at_once() {
 fn the_grace_period_bounds_the_drain() {
     let mut server = Server::start_with(&["--addr", "127.0.0.1:0", "--grace-period", "300ms"], &[]);
     let _stuck = H2Conn::connect(&server.loopback()).hold();
+    let signalled = std::time::Instant::now();
     server.signal(libc::SIGTERM);
     let status = server
         .wait_exit(BOUND)
         .expect("exits when the grace period is over");
+    let took = signalled.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_millis(300) + AT_ONCE,
+        "exited {took:?} after SIGTERM, for a grace period of 300 ms"
+    );
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
     assert!(
         server.stderr().contains("grace period over"),
@@ -401,6 +408,9 @@ fn the_grace_period_bounds_the_drain() {
         server.stderr()
     );
 }
+
+/// What "at once" allows a process to take to exit, on a loaded machine.
+const AT_ONCE: Duration = Duration::from_secs(2);
 
 fn wait_for_drain_message(server: &Server) {
     let drained = |stderr: &str| stderr.contains("no longer accepting connections");

@@ -93,7 +93,7 @@ fn bind_error(
             ": the socket's directory does not exist; create it or choose another path".to_owned()
         }
         io::ErrorKind::AddrNotAvailable => {
-            ": no interface of this host has that address".to_owned()
+            ": choose an address of one of its interfaces, or :PORT for all of them".to_owned()
         }
         _ => String::new(),
     };
