@@ -12,6 +12,7 @@
 # (whole) between samples (2; 1 under a minute, so each window below holds a few samples), --out DIR
 # (target/soak), --bin PATH (default target/release/greeter, built first), --record, and
 # --check [all|server|client] (all when bare): exit 1 when a checked bound is not met.
+# --rss-bound PCT: the RSS growth allowed after the warm-up (default 5).
 #
 # The server (`--addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0`) idles for a few samples
 # (baseline), then h2load holds the connections, one unary SayHello in flight on each, while a
@@ -39,7 +40,7 @@ out=
 bin=
 check=none
 record=false
-usage() { echo "usage: bench/soak.sh [--duration 10m] [--connections 1000] [--interval S] [--out DIR] [--bin PATH] [--check [all|server|client]] [--record]" >&2; exit 2; }
+usage() { echo "usage: bench/soak.sh [--duration 10m] [--connections 1000] [--interval S] [--out DIR] [--bin PATH] [--check [all|server|client]] [--rss-bound PCT] [--record]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) duration=${2:?}; shift 2 ;;
@@ -48,6 +49,7 @@ while [ $# -gt 0 ]; do
         --out) out=${2:?}; shift 2 ;;
         --bin) bin=${2:?}; shift 2 ;;
         --record) record=true; shift ;;
+        --rss-bound) export SOAK_RSS_GROWTH_BOUND=${2:?}; shift 2 ;;
         --check)
             case "${2:-}" in
                 all|server|client) check=$2; shift 2 ;;
