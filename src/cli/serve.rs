@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{parse_duration, parse_size};
+use super::{parse_duration, parse_duration_or_zero, parse_size};
 
 pub(super) const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -54,7 +54,7 @@ pub struct ServeArgs {
         env = "GREETER_GRACE_PERIOD",
         value_name = "DURATION",
         default_value = "10s",
-        value_parser = humantime::parse_duration
+        value_parser = parse_duration_or_zero
     )]
     pub grace_period: Duration,
 
@@ -80,7 +80,7 @@ pub struct ServeArgs {
         env = "GREETER_STREAM_INTERVAL",
         value_name = "DURATION",
         default_value = "100ms",
-        value_parser = humantime::parse_duration
+        value_parser = parse_duration_or_zero
     )]
     pub stream_interval: Duration,
 
@@ -211,7 +211,7 @@ pub struct ServeArgs {
         env = "GREETER_KEEPALIVE_INTERVAL",
         value_name = "DURATION",
         default_value = "2h",
-        value_parser = humantime::parse_duration
+        value_parser = parse_duration_or_zero
     )]
     pub keepalive_interval: Duration,
 
@@ -256,7 +256,7 @@ pub struct ServeArgs {
         env = "GREETER_MAX_CONNECTION_AGE_GRACE",
         value_name = "DURATION",
         requires = "max_connection_age",
-        value_parser = humantime::parse_duration
+        value_parser = parse_duration_or_zero
     )]
     pub max_connection_age_grace: Option<Duration>,
 
