@@ -22,12 +22,12 @@ pub fn header(text: &str) {
     let _ = crate::client::Headers::parse(&[text.to_owned()], environment);
 }
 
-/// Parses `text` with every value parser the flags use: sizes, durations (clap's `humantime`
-/// for those that may be zero, ours for those that may not) and `--unix-mode`.
+/// Parses `text` with every value parser the flags use: sizes, durations (those that may be
+/// zero and those that may not) and `--unix-mode`.
 pub fn flag_values(text: &str) {
     let _ = crate::cli::parse_size(text);
     let _ = crate::cli::parse_duration(text);
-    let _ = humantime::parse_duration(text);
+    let _ = crate::cli::parse_duration_or_zero(text);
     let _ = crate::cli::parse_mode(text);
 }
 

@@ -115,13 +115,51 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// A humantime duration, zero included (where zero turns something off).
 pub(crate) fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text) {
+    match humantime_without_its_panic(text) {
         Ok(duration) if duration > MAX_DURATION => {
             Err("the duration is too long: at most 100 years".into())
         }
         Ok(duration) => Ok(duration),
         Err(err) => Err(format!("{err} (examples: 500ms, 1s, 2m)")),
     }
+}
+
+/// `humantime::parse_duration` without its panic: a text past
+/// `Duration::MAX` whose nanoseconds add up to exactly one second
+/// (`18446744073709551615s 1000ms`) panics in `Duration::new` instead of being refused
+/// (chronotope/humantime#66, open in 2.4.0). No term alone can do that, so the terms' sum is
+/// checked first; once humantime is fixed, this is `humantime::parse_duration` again.
+fn humantime_without_its_panic(text: &str) -> Result<Duration, humantime::DurationError> {
+    let mut total = Duration::ZERO;
+    for term in duration_terms(text) {
+        // A term refused alone is refused in the whole text too, which says why.
+        if let Ok(duration) = humantime::parse_duration(term) {
+            total = total
+                .checked_add(duration)
+                .ok_or(humantime::DurationError::NumberOverflow)?;
+        }
+    }
+    humantime::parse_duration(text)
+}
+
+/// `text` cut after each unit (a run of letters), which is where humantime's terms end.
+fn duration_terms(text: &str) -> impl Iterator<Item = &str> {
+    let is_unit = |c: char| c.is_ascii_alphabetic() || c == 'µ';
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.find(is_unit) {
+            Some(unit) => rest[unit..]
+                .find(|c| !is_unit(c))
+                .map_or(rest.len(), |after| unit + after),
+            None => rest.len(),
+        };
+        let (term, tail) = rest.split_at(end);
+        rest = tail;
+        Some(term)
+    })
 }
 
 /// A size in bytes: a plain number, or with a binary suffix (`512KiB`, `4MiB`, `1GiB`).
@@ -170,5 +208,35 @@ mod tests {
             assert!(err.contains("at most 100 years"), "{long}: {err}");
             assert!(parse_duration_or_zero(long).is_err(), "{long}");
         }
+    }
+
+    #[test]
+    fn a_duration_past_the_largest_is_refused_not_a_panic() {
+        // Found by fuzz/ (flag_values): the nanoseconds add up to exactly one second on top
+        // of u64::MAX seconds.
+        for text in [
+            "18446744073709551615s1000ms",
+            "18446744073709551615s 999999999ns 1ns",
+        ] {
+            assert!(parse_duration(text).is_err(), "{text}");
+            assert!(parse_duration_or_zero(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn durations_parse_as_humantime_parses_them() {
+        for text in [
+            "1h 30m", "1h30m", "1.5s", "1 000ms", " 2µs", "0s", "1x", "1h 5", "",
+        ] {
+            assert_eq!(
+                humantime_without_its_panic(text),
+                humantime::parse_duration(text),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            duration_terms("1h30m 1.5s 2µs x").collect::<Vec<_>>(),
+            ["1h", "30m", " 1.5s", " 2µs", " x"]
+        );
     }
 }
