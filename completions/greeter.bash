@@ -233,7 +233,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__serve)
-            opts="-a -h -V --addr --workers --grace-period --no-reflection --stream-count --stream-interval --replica --unix-mode --tls-cert --tls-key --tls-client-ca --auth-token-file --max-recv-msg-size --max-send-msg-size --max-concurrent-streams --max-connections --request-timeout --keepalive-interval --keepalive-timeout --max-connection-idle --max-connection-age --max-connection-age-grace --metrics-addr --access-log --log-format --log-level --help --version"
+            opts="-a -h -V --addr --workers --grace-period --no-reflection --stream-count --stream-interval --replica --unix-mode --tls-cert --tls-key --tls-client-ca --auth-token-file --max-recv-msg-size --max-send-msg-size --max-concurrent-streams --max-connections --request-timeout --keepalive-interval --keepalive-timeout --max-connection-idle --max-connection-age --max-connection-age-grace --metrics-addr --access-log --log-format --log-level --fault-delay --fault-status --fault-seed --allow-request-faults --echo-metadata --redact --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,6 +336,22 @@ _greeter() {
                     return 0
                     ;;
                 --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fault-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fault-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fault-seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

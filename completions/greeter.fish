@@ -54,8 +54,14 @@ complete -c greeter -n "__fish_greeter_using_subcommand serve" -l metrics-addr -
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line, fields at the top level'"
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l log-level -d 'Which logs to write [default: RUST_LOG, else info]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l fault-delay -d 'Delay Greeter calls, for testing timeouts: one delay, or a distribution such as `10ms:5%,200ms:1%` (test only)' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l fault-status -d 'Fail Greeter calls, for testing retries and outlier detection: a status and the share of calls it fails, e.g. `UNAVAILABLE:2%` or `UNAVAILABLE:5%,INTERNAL:1%` (test only)' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l fault-seed -d 'Seed the draws of --fault-delay and --fault-status, so a run repeats the same faults [default: random]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l redact -d 'More metadata names --echo-metadata must never send back in clear, comma-separated (e.g. `x-api-key,x-csrf-token`)' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l no-reflection -d 'Do not serve server reflection'
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l access-log -d 'Log one line per call: method, peer, status, latency'
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l allow-request-faults -d 'Let a call ask for its own fault in its metadata: `greeter-fault-delay: 200ms` (at most 60s) and `greeter-fault-status: UNAVAILABLE` (test only)'
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l echo-metadata -d 'Send back the metadata each call arrived with, as `greeter-echo-NAME` response headers, with `greeter-authority` (the :authority it was sent to) and `greeter-peer` (the address it came from)'
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l name -d 'Who to greet, as a flag (the same as NAME: give one of the two)' -r

@@ -236,6 +236,42 @@ const TABLE: &[Row] = &[
         "--log-level <LEVEL>",
         Observe(serve_log_level),
     ),
+    row(
+        "serve",
+        "GREETER_FAULT_DELAY",
+        "--fault-delay <DELAYS>",
+        Invalid("soon"),
+    ),
+    row(
+        "serve",
+        "GREETER_FAULT_STATUS",
+        "--fault-status <STATUSES>",
+        Invalid("SOMETIMES"),
+    ),
+    row(
+        "serve",
+        "GREETER_FAULT_SEED",
+        "--fault-seed <N>",
+        Invalid("lucky"),
+    ),
+    row(
+        "serve",
+        "GREETER_ALLOW_REQUEST_FAULTS",
+        "--allow-request-faults",
+        Bool(serve_allow_request_faults),
+    ),
+    row(
+        "serve",
+        "GREETER_ECHO_METADATA",
+        "--echo-metadata",
+        Bool(serve_echo_metadata),
+    ),
+    row(
+        "serve",
+        "GREETER_REDACT",
+        "--redact <NAMES>",
+        Observe(serve_redact),
+    ),
     // greeter hello
     row(
         "hello",
@@ -726,6 +762,65 @@ fn serve_replica() {
     };
     assert!(named(&[]).contains("\"replica\":\"from-env\""));
     assert!(named(&["--replica", "from-flag"]).contains("\"replica\":\"from-flag\""));
+}
+
+fn serve_allow_request_faults() {
+    for (value, allowed) in [("true", true), ("false", false)] {
+        let server = Server::start_with(
+            &["--addr", "127.0.0.1:0"],
+            &[("GREETER_ALLOW_REQUEST_FAULTS", value)],
+        );
+        let out = server.hello(&["-H", "greeter-fault-status: ABORTED"]);
+        let expected = if allowed { Some(64 + 10) } else { Some(0) };
+        assert_eq!(
+            out.code, expected,
+            "GREETER_ALLOW_REQUEST_FAULTS={value}: {out:?}"
+        );
+    }
+}
+
+fn serve_echo_metadata() {
+    for (value, echoed) in [("true", true), ("false", false)] {
+        let server = Server::start_with(
+            &["--addr", "127.0.0.1:0"],
+            &[("GREETER_ECHO_METADATA", value)],
+        );
+        let out = server.hello(&["-v", "-H", "x-seen: yes"]);
+        assert_greets(&out, "Hello world\n");
+        assert_eq!(
+            out.stderr.contains("< greeter-echo-x-seen: yes"),
+            echoed,
+            "GREETER_ECHO_METADATA={value}: {out:?}"
+        );
+    }
+}
+
+fn serve_redact() {
+    let echoed = |args: &[&str]| {
+        let args = [&["--addr", "127.0.0.1:0", "--echo-metadata"], args].concat();
+        let server = Server::start_with(&args, &[("GREETER_REDACT", "x-from-env")]);
+        let out = server.hello(&["-v", "-H", "x-from-env: 1", "-H", "x-from-flag: 2"]);
+        assert_greets(&out, "Hello world\n");
+        out.stderr
+    };
+    let from_env = echoed(&[]);
+    assert!(
+        from_env.contains("< greeter-echo-x-from-env: (redacted)"),
+        "{from_env}"
+    );
+    assert!(
+        from_env.contains("< greeter-echo-x-from-flag: 2"),
+        "{from_env}"
+    );
+    let from_flag = echoed(&["--redact", "x-from-flag"]);
+    assert!(
+        from_flag.contains("< greeter-echo-x-from-env: 1"),
+        "{from_flag}"
+    );
+    assert!(
+        from_flag.contains("< greeter-echo-x-from-flag: (redacted)"),
+        "{from_flag}"
+    );
 }
 
 fn serve_request_timeout() {

@@ -325,6 +325,91 @@ pub struct ServeArgs {
         value_name = "LEVEL"
     )]
     pub log_level: Option<String>,
+
+    /// Delay Greeter calls, for testing timeouts: one delay, or a distribution such as
+    /// `10ms:5%,200ms:1%` (test only).
+    ///
+    /// Each call draws once: 5 % of calls wait 10 ms before the handler runs, 1 % wait 200 ms,
+    /// the rest none. A delay never outlasts the call's deadline: the call then ends
+    /// DEADLINE_EXCEEDED, as a slow server's would. Health and reflection are never delayed by
+    /// this flag. Delayed calls carry `greeter-fault: delay=…`, are counted in
+    /// greeter_injected_delays_total and marked `fault=` in the access log.
+    #[arg(
+        help_heading = "Faults and echo (test only)",
+        long,
+        env = "GREETER_FAULT_DELAY",
+        value_name = "DELAYS"
+    )]
+    pub fault_delay: Option<String>,
+
+    /// Fail Greeter calls, for testing retries and outlier detection: a status and the share
+    /// of calls it fails, e.g. `UNAVAILABLE:2%` or `UNAVAILABLE:5%,INTERNAL:1%` (test only).
+    ///
+    /// Names or numbers (14); without a percentage, every call. Such a call is answered at
+    /// once, without the handler, with grpc-message "injected by greeter serve (a test
+    /// fault)" and `greeter-fault: status=…`; it is counted in greeter_calls_total and in
+    /// greeter_injected_statuses_total, so real errors are the difference. Health and
+    /// reflection stay honest.
+    #[arg(
+        help_heading = "Faults and echo (test only)",
+        long,
+        env = "GREETER_FAULT_STATUS",
+        value_name = "STATUSES"
+    )]
+    pub fault_status: Option<String>,
+
+    /// Seed the draws of --fault-delay and --fault-status, so a run repeats the same faults
+    /// [default: random].
+    ///
+    /// One sequence serves every worker, drawn in the order calls arrive: with one worker and
+    /// calls made one at a time, the n-th call gets the same faults on every run.
+    #[arg(
+        help_heading = "Faults and echo (test only)",
+        long,
+        env = "GREETER_FAULT_SEED",
+        value_name = "N"
+    )]
+    pub fault_seed: Option<u64>,
+
+    /// Let a call ask for its own fault in its metadata: `greeter-fault-delay: 200ms`
+    /// (at most 60s) and `greeter-fault-status: UNAVAILABLE` (test only).
+    ///
+    /// Any method may ask, health included (a call that asks is the test), and what it asks
+    /// wins over --fault-delay and --fault-status. A malformed value fails the call with
+    /// INVALID_ARGUMENT. Without this flag such metadata is ignored, and logged once. Also
+    /// lets POST /healthz/not-serving and /healthz/serving on --metrics-addr turn health.
+    #[arg(
+        help_heading = "Faults and echo (test only)",
+        long,
+        env = "GREETER_ALLOW_REQUEST_FAULTS"
+    )]
+    pub allow_request_faults: bool,
+
+    /// Send back the metadata each call arrived with, as `greeter-echo-NAME` response headers,
+    /// with `greeter-authority` (the :authority it was sent to) and `greeter-peer` (the address
+    /// it came from).
+    ///
+    /// Shows what a proxy added (x-forwarded-for, traceparent, x-envoy-*) or stripped, on
+    /// every response, failed ones included. `authorization`, `proxy-authorization`, `cookie`
+    /// and the names of --redact come back as `(redacted)`: present, never in clear. At most
+    /// 8 KiB is echoed; past that, `greeter-echo-truncated` counts what was left out.
+    #[arg(
+        help_heading = "Faults and echo (test only)",
+        long,
+        env = "GREETER_ECHO_METADATA"
+    )]
+    pub echo_metadata: bool,
+
+    /// More metadata names --echo-metadata must never send back in clear, comma-separated
+    /// (e.g. `x-api-key,x-csrf-token`).
+    #[arg(
+        help_heading = "Faults and echo (test only)",
+        long,
+        env = "GREETER_REDACT",
+        value_name = "NAMES",
+        value_delimiter = ','
+    )]
+    pub redact: Vec<String>,
 }
 
 /// How `greeter serve` writes its logs.

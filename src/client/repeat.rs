@@ -299,8 +299,28 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
 
 /// If the run ended with failures only: when the last call to succeed ended (None: none did),
 /// and how many failed after it.
+///
+/// Only when the run of failures at the end is more than bad luck: a server failing 20 % of
+/// its calls (a flaky backend, `--fault-status UNAVAILABLE:20%`) ends on two failures one run in
+/// 25. Taking the calls before the streak as the server's usual failure rate, a streak that
+/// would come by chance less than once in a thousand runs is a server that stopped; a server
+/// that never failed before has stopped at its first failure.
 fn stopped_answering(tally: &Tally) -> Option<(Option<Duration>, u64)> {
-    (tally.failed_since > 0).then_some((tally.last_ok, tally.failed_since))
+    let streak = tally.failed_since;
+    if streak == 0 {
+        return None;
+    }
+    let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
+    let before = failed.saturating_sub(streak);
+    let ok = tally.latencies.count();
+    if ok > 0 && before > 0 {
+        let usual = before as f64 / (before + ok) as f64;
+        let chance = usual.powi(i32::try_from(streak).unwrap_or(i32::MAX));
+        if chance >= 1e-3 {
+            return None;
+        }
+    }
+    Some((tally.last_ok, streak))
 }
 
 /// Success if every call succeeded; otherwise the most frequent failing status (the smaller
@@ -345,6 +365,26 @@ mod tests {
         verdict(tally)
             .err()
             .map(|report| report.downcast_ref::<CallFailed>().unwrap().code)
+    }
+
+    #[test]
+    fn a_streak_of_failures_is_a_stop_only_beyond_chance() {
+        let ended_on = |failures: u64, streak: u64| {
+            let mut tally = tally(&[(Code::Unavailable, failures)]);
+            for _ in 1..100 {
+                tally.latencies.record(Duration::from_millis(1));
+            }
+            tally.failed_since = streak;
+            stopped_answering(&tally).is_some()
+        };
+        // 100 calls ok, 25 failed (20 %) among them: two or three at the end are chance.
+        assert!(!ended_on(25, 2));
+        assert!(!ended_on(27, 4));
+        // Five in a row at 20 % is one run in 3000.
+        assert!(ended_on(30, 5));
+        // A server that never failed before stopped at its first failure.
+        assert!(ended_on(1, 1));
+        assert!(!ended_on(0, 0));
     }
 
     #[test]

@@ -10,6 +10,8 @@ use http::HeaderValue;
 
 use super::auth::BearerAuth;
 use super::connection::Lifecycle;
+use super::echo::Echo;
+use super::faults::{Faults, spec};
 use super::services::MessageLimits;
 use super::tls::TlsFiles;
 use crate::address::ListenAddr;
@@ -68,6 +70,10 @@ pub struct Config {
     /// The `greeter-replica` header of every response, made once for the process's life, so
     /// each call refers to it rather than carrying a copy.
     pub replica: &'static HeaderValue,
+    /// --fault-*, --allow-request-faults: none by default.
+    pub faults: &'static Faults,
+    /// --echo-metadata and --redact.
+    pub echo: Option<&'static Echo>,
 }
 
 /// The most workers `serve` starts. One per CPU is the most that helps; a number beyond any
@@ -76,6 +82,8 @@ const MAX_WORKERS: usize = 1024;
 
 impl Config {
     pub fn from_args(args: ServeArgs) -> Result<Config> {
+        // Values clap keeps as text are checked first, as clap checks the others before this.
+        let faults = faults(&args)?;
         let addr = parse_addr("--addr <ADDR>", &args.addr)?;
         if let Some(workers) = args.workers.filter(|workers| workers.get() > MAX_WORKERS) {
             return Err(UsageError::bad_value(
@@ -113,7 +121,16 @@ impl Config {
             )
             .into());
         }
+        let echo = args
+            .echo_metadata
+            .then(|| Echo::new(&args.redact))
+            .transpose()
+            .map_err(|err| {
+                UsageError::bad_value("serve", "--redact <NAMES>", &args.redact.join(","), err)
+            })?;
         Ok(Config {
+            faults: Box::leak(Box::new(faults)),
+            echo: echo.map(|echo| &*Box::leak(Box::new(echo))),
             limits: limits(&args),
             lifecycle: lifecycle(&args),
             unix_mode: args.unix_mode,
@@ -130,6 +147,33 @@ impl Config {
             metrics_addr,
         })
     }
+}
+
+/// The faults the flags ask for: none unless one is given.
+fn faults(args: &ServeArgs) -> Result<Faults, UsageError> {
+    let delays = parsed("--fault-delay <DELAYS>", &args.fault_delay, spec::delays)?;
+    let statuses = parsed(
+        "--fault-status <STATUSES>",
+        &args.fault_status,
+        spec::statuses,
+    )?;
+    Ok(Faults::new(
+        delays.unwrap_or_default(),
+        statuses.unwrap_or_default(),
+        args.allow_request_faults,
+        args.fault_seed,
+    ))
+}
+
+/// A flag's value parsed by `parse`, if it was given.
+fn parsed<T>(
+    flag: &str,
+    text: &Option<String>,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, UsageError> {
+    text.as_deref()
+        .map(|text| parse(text).map_err(|err| UsageError::bad_value("serve", flag, text, err)))
+        .transpose()
 }
 
 /// Also what `in_process` serves with.

@@ -30,7 +30,7 @@ use super::request_timeout::request_is_one_message;
 
 // Names as constants: a lookup by `&str` parses the name first, on every call.
 pub(super) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
-const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+pub(super) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
 const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
@@ -79,11 +79,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let deadline = request
-            .headers()
-            .get(&GRPC_TIMEOUT)
-            .and_then(|value| parse_timeout(value.as_bytes()))
-            .and_then(deadline_after);
+        let deadline = grpc_deadline(request.headers());
         reply_in_the_request_encoding(request.headers_mut());
         let request_timeout = self
             .request_timeout
@@ -96,6 +92,14 @@ where
             expiry: deadline.map(expiry),
         }
     }
+}
+
+/// When a call's `grpc-timeout` runs out, counted from now.
+pub(super) fn grpc_deadline(headers: &HeaderMap) -> Option<Instant> {
+    headers
+        .get(&GRPC_TIMEOUT)
+        .and_then(|value| parse_timeout(value.as_bytes()))
+        .and_then(deadline_after)
 }
 
 /// tonic compresses a reply in the first encoding the client accepts; tell it the client
@@ -159,7 +163,10 @@ fn expiry(deadline: Instant) -> Pin<Box<Sleep>> {
 }
 
 /// A response that is its status alone, from this replica.
-fn trailers_only<B>(status: HeaderMap, replica: &HeaderValue) -> Response<ConformingBody<B>> {
+pub(super) fn trailers_only<B>(
+    status: HeaderMap,
+    replica: &HeaderValue,
+) -> Response<ConformingBody<B>> {
     let mut response = Response::new(ConformingBody::Ended);
     *response.headers_mut() = status;
     let headers = response.headers_mut();
@@ -182,7 +189,7 @@ fn too_slow(timeout: Duration) -> HeaderMap {
     trailers
 }
 
-fn deadline_exceeded() -> HeaderMap {
+pub(super) fn deadline_exceeded() -> HeaderMap {
     let mut trailers = HeaderMap::with_capacity(2);
     trailers.insert(GRPC_STATUS, DEADLINE_EXCEEDED);
     trailers.insert(

@@ -3,7 +3,8 @@
 //!
 //! tonic-health answers Watch for an unknown name with NOT_FOUND where the spec streams
 //! SERVICE_UNKNOWN, and has no List, hence this small implementation. Every name follows the
-//! server's one state: SERVING until shutdown is asked for, NOT_SERVING from then on.
+//! server's one state: SERVING until shutdown is asked for, NOT_SERVING from then on, and
+//! NOT_SERVING while `health_switch` has turned it so.
 
 use std::collections::HashMap;
 
@@ -20,27 +21,62 @@ use crate::proto::health::{
 /// The names the health service reports on: the server as a whole and its one service.
 pub const SERVICES: [&str; 2] = ["", "helloworld.Greeter"];
 
-/// Health answers, driven by the server's shutdown flag.
+/// The server's health: NOT_SERVING once shutdown is asked for, or while turned so.
 #[derive(Clone)]
-pub struct HealthService {
-    shutdown: watch::Receiver<bool>,
+pub struct HealthState {
+    pub shutdown: watch::Receiver<bool>,
+    pub turned_off: watch::Receiver<bool>,
 }
 
-impl HealthService {
-    pub fn new(shutdown: watch::Receiver<bool>) -> Self {
-        HealthService { shutdown }
+impl HealthState {
+    pub fn serving(&self) -> bool {
+        !*self.shutdown.borrow() && !*self.turned_off.borrow()
     }
 
     fn current(&self) -> ServingStatus {
-        serving_status(*self.shutdown.borrow())
+        if self.serving() {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        }
+    }
+
+    /// Waits for either to change; true if it was the shutdown. A side whose sender is gone
+    /// (the server is ending) never changes again.
+    async fn changed(&mut self) -> bool {
+        let never = std::future::pending::<()>;
+        tokio::select! {
+            Ok(()) = self.shutdown.changed() => true,
+            Ok(()) = self.turned_off.changed() => false,
+            () = never() => false,
+        }
+    }
+
+    /// Calls `update` with the health now and after every change, until shutdown.
+    pub async fn follow(mut self, update: impl Fn(bool)) {
+        loop {
+            update(self.serving());
+            if *self.shutdown.borrow() || self.changed().await {
+                update(self.serving());
+                return;
+            }
+        }
     }
 }
 
-fn serving_status(shutting_down: bool) -> ServingStatus {
-    if shutting_down {
-        ServingStatus::NotServing
-    } else {
-        ServingStatus::Serving
+/// Health answers, driven by the server's state.
+#[derive(Clone)]
+pub struct HealthService {
+    state: HealthState,
+}
+
+impl HealthService {
+    pub fn new(state: HealthState) -> Self {
+        HealthService { state }
+    }
+
+    fn current(&self) -> ServingStatus {
+        self.state.current()
     }
 }
 
@@ -84,8 +120,8 @@ impl Health for HealthService {
     type WatchStream = ReceiverStream<Result<HealthCheckResponse, Status>>;
 
     /// Sends the status now and at every change. An unknown name gets SERVICE_UNKNOWN and the
-    /// stream stays open, as the spec says. At shutdown a known name gets NOT_SERVING; then the
-    /// stream ends, so open watches never hold up the drain.
+    /// stream stays open, as the spec says. At shutdown a known name gets NOT_SERVING (unless
+    /// it had it already); then the stream ends, so open watches never hold up the drain.
     async fn watch(
         &self,
         request: Request<HealthCheckRequest>,
@@ -97,18 +133,27 @@ impl Health for HealthService {
         } else {
             ServingStatus::ServiceUnknown
         };
-        let mut shutdown = self.shutdown.clone();
+        let mut state = self.state.clone();
         let (updates, stream) = mpsc::channel(2);
         tokio::spawn(async move {
             if updates.send(Ok(reply(first))).await.is_err() {
                 return;
             }
-            tokio::select! {
-                () = updates.closed() => {}
-                _ = async { shutdown.wait_for(|&stop| stop).await.is_ok() } => {
-                    if known && first != ServingStatus::NotServing {
-                        let _ = updates.send(Ok(reply(ServingStatus::NotServing))).await;
+            let mut last = first;
+            loop {
+                let shutdown = tokio::select! {
+                    () = updates.closed() => return,
+                    shutdown = state.changed() => shutdown,
+                };
+                let now = state.current();
+                if known && now != last {
+                    if updates.send(Ok(reply(now))).await.is_err() {
+                        return;
                     }
+                    last = now;
+                }
+                if shutdown && *state.shutdown.borrow() {
+                    return;
                 }
             }
         });

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use super::auth::BearerAuth;
 use super::config;
+use super::faults::Faults;
 use super::greeter::Greeter;
 use super::services::Services;
 use crate::cli::{Cli, Command, ServeArgs};
@@ -40,6 +41,10 @@ where
         lifecycle: config::lifecycle(args),
         tls: None,
         replica: &IN_PROCESS,
+        faults: no_faults(),
+        echo: None,
+        // Nobody turns the health of a connection served in process.
+        health_turned_off: watch::channel(false).1,
     };
     let worker = services.for_worker(None, &shutdown)?;
     Ok(worker.serve_connection(io, "in-process".to_owned(), shutdown))
@@ -47,6 +52,12 @@ where
 
 /// The replica name of a connection served in process.
 static IN_PROCESS: http::HeaderValue = http::HeaderValue::from_static("in-process");
+
+/// The faults of `serve`'s defaults: none, made once.
+fn no_faults() -> &'static Faults {
+    static NONE: OnceLock<Faults> = OnceLock::new();
+    NONE.get_or_init(|| Faults::new(Vec::new(), Vec::new(), false, None))
+}
 
 /// `greeter serve` as clap parses it with no flags, parsed once: clap's string comparisons on
 /// every input would only mislead the fuzzer.

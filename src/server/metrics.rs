@@ -21,6 +21,9 @@ use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 use tonic::Code;
 
+use super::faults::Injected;
+use super::health::HealthState;
+use super::health_switch::{self, HealthSwitch};
 use crate::exit::code_name;
 
 /// The methods this server serves; anything else is counted as `unknown`, so a client sending
@@ -99,6 +102,8 @@ pub struct WorkerMetrics {
     in_flight: Gauge,
     connections_open: Gauge,
     connections_accepted: Counter,
+    injected_statuses: Family<CallLabels, Counter>,
+    injected_delays: Family<MethodLabels, Counter>,
 }
 
 impl WorkerMetrics {
@@ -128,6 +133,24 @@ impl WorkerMetrics {
         latency.observe(elapsed.as_secs_f64());
     }
 
+    /// A call that ended with a fault of --fault-delay, --fault-status or its own metadata.
+    /// Off the hot path: only faulted calls come here, so the families are looked up.
+    pub fn injected(&self, method: MethodLabel, injected: Injected) {
+        if let Some(code) = injected.status {
+            let labels = CallLabels {
+                method: method.name(),
+                code: code_name(code),
+            };
+            self.injected_statuses.get_or_create(&labels).inc();
+        }
+        if injected.delay.is_some() {
+            let labels = MethodLabels {
+                method: method.name(),
+            };
+            self.injected_delays.get_or_create(&labels).inc();
+        }
+    }
+
     pub fn connection_opened(&self) {
         self.connections_accepted.inc();
         self.connections_open.inc();
@@ -151,6 +174,8 @@ pub struct Metrics {
     pub workers: Vec<WorkerMetrics>,
     /// Connections the acceptor closed at once: --max-connections were open.
     pub connections_refused: Counter,
+    /// 1 while health says SERVING, 0 while NOT_SERVING.
+    pub health_serving: Gauge,
 }
 
 /// Creates the metrics of `workers` workers and of the acceptor.
@@ -161,6 +186,13 @@ pub fn new(workers: usize) -> Metrics {
         "connections_refused",
         "Client connections closed at once because --max-connections were open",
         connections_refused.clone(),
+    );
+    let health_serving = Gauge::default();
+    registry.register(
+        "health_serving",
+        "1 while grpc.health.v1 reports SERVING, 0 while NOT_SERVING (draining, or turned by \
+         SIGUSR1 or POST /healthz/not-serving)",
+        health_serving.clone(),
     );
     let handles = (0..workers)
         .map(|index| {
@@ -173,6 +205,8 @@ pub fn new(workers: usize) -> Metrics {
                 in_flight: Gauge::default(),
                 connections_open: Gauge::default(),
                 connections_accepted: Counter::default(),
+                injected_statuses: Family::default(),
+                injected_delays: Family::default(),
             };
             worker.register(
                 "calls",
@@ -199,6 +233,17 @@ pub fn new(workers: usize) -> Metrics {
                 "Client connections handed to this worker",
                 metrics.connections_accepted.clone(),
             );
+            worker.register(
+                "injected_statuses",
+                "Calls failed on purpose (--fault-status or greeter-fault-status), by method and \
+                 code; also counted in greeter_calls_total",
+                metrics.injected_statuses.clone(),
+            );
+            worker.register(
+                "injected_delays",
+                "Calls held on purpose (--fault-delay or greeter-fault-delay), by method",
+                metrics.injected_delays.clone(),
+            );
             metrics
         })
         .collect();
@@ -206,15 +251,26 @@ pub fn new(workers: usize) -> Metrics {
         registry: Arc::new(registry),
         workers: handles,
         connections_refused,
+        health_serving,
     }
 }
 
-/// Serves `GET /metrics` (Prometheus and OpenMetrics text) on `listener` until shutdown.
+/// What the metrics port serves: the metrics, and the health for HTTP-only checkers.
+pub struct Endpoint {
+    pub registry: Arc<Registry>,
+    pub health: HealthState,
+    /// Lets `POST /healthz/...` turn health (--allow-request-faults).
+    pub switch: Option<HealthSwitch>,
+}
+
+/// Serves `GET /metrics` (Prometheus and OpenMetrics text) and `/healthz` (see
+/// `health_switch`) on `listener` until shutdown.
 pub async fn serve(
     listener: std::net::TcpListener,
-    registry: Arc<Registry>,
+    endpoint: Endpoint,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
+    let endpoint = Arc::new(endpoint);
     let listener = tokio::net::TcpListener::from_std(listener)
         .wrap_err("could not serve metrics on the runtime")?;
     loop {
@@ -228,10 +284,10 @@ pub async fn serve(
                 }
             },
         };
-        let registry = Arc::clone(&registry);
+        let endpoint = Arc::clone(&endpoint);
         let service = hyper::service::service_fn(move |request| {
-            let registry = Arc::clone(&registry);
-            async move { Ok::<_, Infallible>(respond(&request, &registry)) }
+            let endpoint = Arc::clone(&endpoint);
+            async move { Ok::<_, Infallible>(respond(&request, &endpoint)) }
         });
         tokio::spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
@@ -243,7 +299,7 @@ pub async fn serve(
     }
 }
 
-fn respond(request: &Request<Incoming>, registry: &Registry) -> Response<Full<Bytes>> {
+fn respond(request: &Request<Incoming>, endpoint: &Endpoint) -> Response<Full<Bytes>> {
     let reply = |status, content_type, body: String| {
         Response::builder()
             .status(status)
@@ -251,11 +307,20 @@ fn respond(request: &Request<Incoming>, registry: &Registry) -> Response<Full<By
             .body(Full::new(Bytes::from(body)))
             .expect("a status code and a constant content-type make a valid response")
     };
-    if request.uri().path() != "/metrics" {
+    let path = request.uri().path();
+    if let Some((status, body)) = health_switch::respond_http(
+        request.method(),
+        path,
+        &endpoint.health,
+        endpoint.switch.as_ref(),
+    ) {
+        return reply(status, "text/plain", body);
+    }
+    if path != "/metrics" {
         return reply(
             StatusCode::NOT_FOUND,
             "text/plain",
-            "not found: metrics are at /metrics\n".into(),
+            "not found: metrics are at /metrics, health at /healthz\n".into(),
         );
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
@@ -266,7 +331,7 @@ fn respond(request: &Request<Incoming>, registry: &Registry) -> Response<Full<By
         );
     }
     let mut text = String::new();
-    match prometheus_client::encoding::text::encode(&mut text, registry) {
+    match prometheus_client::encoding::text::encode(&mut text, &endpoint.registry) {
         Ok(()) => reply(
             StatusCode::OK,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
@@ -302,6 +367,7 @@ mod tests {
             registry,
             workers,
             connections_refused,
+            ..
         } = new(2);
         let say_hello = MethodLabel::of("/helloworld.Greeter/SayHello");
         for code in [Code::Ok, Code::Ok, Code::Unauthenticated] {

@@ -7,9 +7,12 @@ mod config;
 mod conformance;
 mod connection;
 mod content_type;
+mod echo;
 mod executor;
+mod faults;
 mod greeter;
 mod health;
+mod health_switch;
 // For `crate::fuzzing`: one connection served in process.
 pub(crate) mod in_process;
 mod listener;
@@ -36,6 +39,8 @@ use tokio::sync::watch;
 
 use admission::Admission;
 use greeter::Greeter;
+use health::HealthState;
+use health_switch::HealthSwitch;
 use listener::Bound;
 use services::Services;
 use shutdown::Signals;
@@ -62,6 +67,7 @@ pub fn run(config: Config) -> Result<()> {
         .workers
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
+    let health_switch = HealthSwitch::new();
     let services = Services {
         greeter: Greeter {
             stream_count: config.stream_count,
@@ -73,6 +79,9 @@ pub fn run(config: Config) -> Result<()> {
         lifecycle: config.lifecycle,
         tls,
         replica: config.replica,
+        faults: config.faults,
+        echo: config.echo,
+        health_turned_off: health_switch.subscribe(),
     };
     let plan = Plan {
         workers,
@@ -80,10 +89,16 @@ pub fn run(config: Config) -> Result<()> {
         grace_period: config.grace_period,
         metrics_listener,
         max_connections: config.max_connections,
+        health_switch,
     };
     let runtime = crate::runtime::single_threaded()?;
     runtime.block_on(async move {
         let signals = Signals::install().wrap_err("could not install the signal handlers")?;
+        let health_signals = plan
+            .health_switch
+            .follow_signals()
+            .wrap_err("could not install the SIGUSR1 and SIGUSR2 handlers")?;
+        tokio::spawn(health_signals);
         match bound {
             Bound::Tcp(listener) => {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -108,6 +123,7 @@ struct Plan {
     grace_period: Duration,
     metrics_listener: Option<std::net::TcpListener>,
     max_connections: usize,
+    health_switch: HealthSwitch,
 }
 
 impl Plan {
@@ -118,6 +134,7 @@ impl Plan {
             grace_period,
             metrics_listener,
             max_connections,
+            health_switch,
         } = self;
         let (shutdown_tx, shutdown) = watch::channel(false);
         let metrics = metrics_listener.as_ref().map(|_| metrics::new(workers));
@@ -126,8 +143,18 @@ impl Plan {
             metrics.as_ref().map(|m| m.connections_refused.clone()),
             services.tls.is_none(),
         );
+        let health = HealthState {
+            shutdown: shutdown.clone(),
+            turned_off: health_switch.subscribe(),
+        };
         let (registry, worker_metrics) = match metrics {
-            Some(metrics) => (Some(metrics.registry), Some(metrics.workers)),
+            Some(metrics) => {
+                let gauge = metrics.health_serving;
+                tokio::spawn(health.clone().follow(move |serving| {
+                    gauge.set(i64::from(serving));
+                }));
+                (Some(metrics.registry), Some(metrics.workers))
+            }
             None => (None, None),
         };
         let (pool, first_share) =
@@ -136,7 +163,17 @@ impl Plan {
             match (metrics_listener, registry) {
                 (Some(listener), Some(registry)) => {
                     tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
-                    metrics::serve(listener, registry, shutdown.clone()).await
+                    let endpoint = metrics::Endpoint {
+                        registry,
+                        health,
+                        // Turning health over HTTP is a fault anyone who reaches the port
+                        // could inject: only when the server lets requests ask for faults.
+                        switch: services
+                            .faults
+                            .allow_request_faults
+                            .then(|| health_switch.clone()),
+                    };
+                    metrics::serve(listener, endpoint, shutdown.clone()).await
                 }
                 _ => Ok(()),
             }

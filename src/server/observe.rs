@@ -19,6 +19,7 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use super::conformance::GRPC_STATUS;
+use super::faults::Injected;
 use super::metrics::{MethodLabel, WorkerMetrics};
 use crate::exit::code_name;
 
@@ -79,6 +80,7 @@ where
                 method: MethodLabel::of(path),
                 started: Instant::now(),
                 client_gone: Arc::default(),
+                injected: None,
             }
         });
         let client_gone = call.as_ref().map(|call| call.client_gone.clone());
@@ -99,6 +101,8 @@ struct Call {
     started: Instant,
     /// Set by the request body when it broke.
     client_gone: Arc<AtomicBool>,
+    /// The faults `faults` put into the call, from its response.
+    injected: Option<Injected>,
 }
 
 /// What the log line says about a call besides its status and latency.
@@ -117,6 +121,9 @@ impl Call {
         let latency = self.started.elapsed();
         if let Some(metrics) = &self.metrics {
             metrics.call_ended(self.method, status, latency);
+            if let Some(injected) = self.injected {
+                metrics.injected(self.method, injected);
+            }
         }
         if let Some(logged) = self.log {
             tracing::info!(
@@ -127,6 +134,8 @@ impl Call {
                 code = status as i32,
                 // Truncates only past 584 000 years.
                 latency_us = latency.as_micros() as u64,
+                // Only on calls with a fault: a test tells injected failures from real ones.
+                fault = self.injected.map(Injected::describe),
                 "call",
             );
         }
@@ -168,7 +177,10 @@ where
         let response = ready!(this.inner.poll(cx))?;
         // A trailers-only response (most errors) carries its status in the headers.
         let status = grpc_status(response.headers());
-        let call = this.call.take();
+        let mut call = this.call.take();
+        if let Some(call) = call.as_mut() {
+            call.injected = response.extensions().get::<Injected>().copied();
+        }
         Poll::Ready(Ok(response.map(|body| ObservedBody {
             inner: body,
             call,

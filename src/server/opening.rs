@@ -7,8 +7,12 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceBuilder;
 
+use std::sync::Arc;
+
 use super::conformance::ConformanceLayer;
 use super::connection::{self, Lifecycle};
+use super::echo::{Echo, EchoLayer};
+use super::faults::{FaultLayer, Faults};
 use super::metrics::WorkerMetrics;
 use super::observe::ObserveLayer;
 use super::routes::GrpcRoutes;
@@ -22,6 +26,8 @@ pub struct WorkerServices {
     pub(super) lifecycle: Lifecycle,
     pub(super) tls: Option<TlsAcceptor>,
     pub(super) replica: &'static http::HeaderValue,
+    pub(super) faults: &'static Faults,
+    pub(super) echo: Option<&'static Echo>,
 }
 
 impl WorkerServices {
@@ -64,10 +70,17 @@ impl WorkerServices {
     where
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        let peer: Arc<str> = peer.into();
         let service = ServiceBuilder::new()
             .layer(ObserveLayer {
                 metrics: self.metrics,
-                peer: peer.into(),
+                peer: peer.clone(),
+            })
+            // Outside the faults, so an injected status echoes too.
+            .option_layer(self.echo.map(|echo| EchoLayer { echo, peer }))
+            .layer(FaultLayer {
+                faults: self.faults,
+                replica: self.replica,
             })
             .layer(ConformanceLayer {
                 request_timeout: self.lifecycle.request_timeout,

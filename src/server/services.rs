@@ -11,8 +11,10 @@ use tonic::service::interceptor::InterceptedService;
 
 use super::auth::BearerAuth;
 use super::connection::Lifecycle;
+use super::echo::Echo;
+use super::faults::Faults;
 use super::greeter::Greeter;
-use super::health::HealthService;
+use super::health::{HealthService, HealthState};
 use super::metrics::WorkerMetrics;
 use super::opening::WorkerServices;
 use super::routes::{GreeterRoute, GrpcRoutes};
@@ -40,6 +42,10 @@ pub struct Services {
     pub tls: Option<TlsAcceptor>,
     /// Sent as `greeter-replica` on every response.
     pub replica: &'static HeaderValue,
+    pub faults: &'static Faults,
+    pub echo: Option<&'static Echo>,
+    /// Whether health was turned NOT_SERVING on demand (see `health_switch`).
+    pub health_turned_off: watch::Receiver<bool>,
 }
 
 /// Both encodings tonic can speak, accepted on requests and used for replies (when the
@@ -65,7 +71,10 @@ impl Services {
     fn routes(&self, shutdown: &watch::Receiver<bool>) -> Result<GrpcRoutes> {
         let greeter = configured!(GreeterServer::new(self.greeter), self.limits);
         let health = configured!(
-            HealthServer::new(HealthService::new(shutdown.clone())),
+            HealthServer::new(HealthService::new(HealthState {
+                shutdown: shutdown.clone(),
+                turned_off: self.health_turned_off.clone(),
+            })),
             self.limits
         );
         // The interceptor turns each request into a tonic::Request and back: only pay for that
@@ -106,6 +115,8 @@ impl Services {
             lifecycle: self.lifecycle,
             tls: self.tls.clone(),
             replica: self.replica,
+            faults: self.faults,
+            echo: self.echo,
         })
     }
 }
