@@ -14,7 +14,7 @@ use tonic::{Request, Status, Streaming};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
 use super::headers::Headers;
-use super::output;
+use super::output::{self, Seen};
 use super::patience;
 use super::transport::Transport;
 use crate::exit::CallFailed;
@@ -106,9 +106,9 @@ async fn exchange(
     deadline: Instant,
     printed: &Cell<bool>,
 ) -> Result<()> {
-    let print = |reply: HelloReply, replica: Option<&str>| {
+    let print = |reply: HelloReply, seen: &Seen| {
         printed.set(true);
-        output::print_reply(&reply, replica, config.output).wrap_err("could not write to stdout")
+        output::print_reply(&reply, seen, config.output).wrap_err("could not write to stdout")
     };
     let failed = |status: Status| -> Report {
         let status = as_grpc_says(status, transport.troubles(), &config.messages);
@@ -125,13 +125,19 @@ async fn exchange(
     match config.method {
         Method::Unary => {
             let reply = say_hello(&mut client, request(), deadline, headers).await;
-            let reply = reply.map_err(failed)?;
+            let reply = reply.map_err(|status| {
+                // A failed call's headers say as much (which replica, what it echoed).
+                if verbose {
+                    output::print_metadata(status.metadata());
+                }
+                failed(status)
+            })?;
             if verbose {
                 // tonic merges a unary call's trailers into its metadata.
                 output::print_metadata(reply.metadata());
             }
-            let replica = output::replica(reply.metadata()).map(str::to_owned);
-            print(reply.into_inner(), replica.as_deref())
+            let seen = Seen::of(reply.metadata());
+            print(reply.into_inner(), &seen)
         }
         Method::ServerStream => {
             let replies = client
@@ -177,17 +183,17 @@ pub fn timed<T>(message: T, deadline: Instant, headers: &Headers) -> Request<T> 
 
 async fn print_each(
     response: tonic::Response<Streaming<HelloReply>>,
-    print: impl Fn(HelloReply, Option<&str>) -> Result<()>,
+    print: impl Fn(HelloReply, &Seen) -> Result<()>,
     failed: impl Fn(Status) -> Report,
     verbose: bool,
 ) -> Result<()> {
     if verbose {
         output::print_metadata(response.metadata());
     }
-    let replica = output::replica(response.metadata()).map(str::to_owned);
+    let seen = Seen::of(response.metadata());
     let mut replies = response.into_inner();
     while let Some(reply) = replies.message().await.map_err(&failed)? {
-        print(reply, replica.as_deref())?;
+        print(reply, &seen)?;
     }
     if verbose && let Some(trailers) = replies.trailers().await.map_err(&failed)? {
         output::print_metadata(&trailers);

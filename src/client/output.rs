@@ -1,26 +1,92 @@
 //! Replies on stdout: the greeting alone, or one JSON object per reply.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+
+use tonic::metadata::KeyAndValueRef;
 
 use crate::cli::OutputFormat;
 use crate::proto::HelloReply;
 use crate::report::print_line;
 
-/// Prints `reply`, which `replica` sent (its `greeter-replica` header, if it had one).
-pub fn print_reply(
-    reply: &HelloReply,
-    replica: Option<&str>,
-    format: OutputFormat,
-) -> io::Result<()> {
+/// What a `greeter serve` said of a call in its response headers, besides the reply.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// `greeter-replica`: which replica answered.
+    pub replica: Option<String>,
+    /// `greeter-fault`: what was injected into the call (`delay=50ms`).
+    pub fault: Option<String>,
+    /// With `serve --echo-metadata`: what the call arrived with.
+    pub echo: Option<Echoed>,
+}
+
+/// The metadata a call arrived with, as the server echoed it.
+#[derive(Debug, Default)]
+pub struct Echoed {
+    pub authority: Option<String>,
+    pub peer: Option<String>,
+    /// Each name's values, in order; binary (`-bin`) values as sent, in base64.
+    pub metadata: BTreeMap<String, Vec<String>>,
+}
+
+impl Seen {
+    pub fn of(metadata: &tonic::metadata::MetadataMap) -> Seen {
+        let text = |name: &str| Some(metadata.get(name)?.to_str().ok()?.to_owned());
+        let mut echo = Echoed::default();
+        let mut echoed = false;
+        for entry in metadata.iter() {
+            let (name, value) = match entry {
+                KeyAndValueRef::Ascii(name, value) => (name.as_str(), value.to_str().ok()),
+                KeyAndValueRef::Binary(name, value) => (
+                    name.as_str(),
+                    std::str::from_utf8(value.as_encoded_bytes()).ok(),
+                ),
+            };
+            let Some(echoed_name) = name.strip_prefix(ECHO_PREFIX) else {
+                continue;
+            };
+            // The server's own count of what did not fit: not something the call carried.
+            if echoed_name == "truncated" {
+                continue;
+            }
+            echoed = true;
+            let values = echo.metadata.entry(echoed_name.to_owned()).or_default();
+            values.push(value.unwrap_or("(binary)").to_owned());
+        }
+        echo.authority = text("greeter-authority");
+        echo.peer = text("greeter-peer");
+        let echo = (echoed || echo.authority.is_some() || echo.peer.is_some()).then_some(echo);
+        Seen {
+            replica: text("greeter-replica"),
+            fault: text("greeter-fault"),
+            echo,
+        }
+    }
+}
+
+const ECHO_PREFIX: &str = "greeter-echo-";
+
+/// Prints `reply`, with what its server said of the call in JSON.
+pub fn print_reply(reply: &HelloReply, seen: &Seen, format: OutputFormat) -> io::Result<()> {
     match format {
         OutputFormat::Text => print_line(&reply.message),
         // The protobuf JSON mapping of HelloReply. The field is printed even when empty, as
-        // grpcurl does, so scripts can always read `.message`; `replica` is greeter's own,
-        // beside it, and only there when the server named itself.
+        // grpcurl does, so scripts can always read `.message`; the rest is greeter's own,
+        // beside it, and only there when the server said it.
         OutputFormat::Json => {
             let mut object = serde_json::json!({ "message": reply.message });
-            if let Some(replica) = replica {
-                object["replica"] = replica.into();
+            if let Some(replica) = &seen.replica {
+                object["replica"] = replica.as_str().into();
+            }
+            if let Some(fault) = &seen.fault {
+                object["fault"] = fault.as_str().into();
+            }
+            if let Some(echo) = &seen.echo {
+                object["echo"] = serde_json::json!({
+                    "authority": echo.authority,
+                    "peer": echo.peer,
+                    "metadata": echo.metadata,
+                });
             }
             print_line(&object.to_string())
         }

@@ -86,8 +86,8 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
                     counts.failed_since = 0;
                     drop(counts);
                     if !repeat.quiet {
-                        let replica = output::replica(reply.metadata()).map(str::to_owned);
-                        print_reply(progress, &reply.into_inner(), replica.as_deref(), config);
+                        let seen = output::Seen::of(reply.metadata());
+                        print_reply(progress, &reply.into_inner(), &seen, config);
                     }
                     None
                 }
@@ -123,7 +123,12 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     }
     progress.finish_and_clear();
     let tally = tally.into_inner();
-    summarize(&tally, started.elapsed(), config);
+    summarize(
+        &tally,
+        started.elapsed(),
+        replicas.connections_opened(),
+        config,
+    );
     verdict(&tally)
 }
 
@@ -181,9 +186,9 @@ async fn call_with_retries(
     }
 }
 
-fn print_reply(progress: &ProgressBar, reply: &HelloReply, replica: Option<&str>, config: &Config) {
+fn print_reply(progress: &ProgressBar, reply: &HelloReply, seen: &output::Seen, config: &Config) {
     progress.suspend(|| {
-        let _ = output::print_reply(reply, replica, config.output);
+        let _ = output::print_reply(reply, seen, config.output);
     });
 }
 
@@ -215,7 +220,9 @@ fn millis(duration: Duration) -> f64 {
 }
 
 /// The summary on stderr: text for people, one JSON object with `--output json`.
-fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
+/// `connections`: how many the calls were made on (a balancer spreads connections, not calls,
+/// unless it is a gRPC-aware proxy: 1 here behind a ClusterIP Service means one pod got all).
+fn summarize(tally: &Tally, elapsed: Duration, connections: u64, config: &Config) {
     let latencies = &tally.latencies;
     let ok = latencies.count();
     let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
@@ -250,6 +257,7 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
                 "errors": errors,
                 "elapsed_s": elapsed.as_secs_f64(),
                 "rate_per_s": rate,
+                "connections": connections,
                 "latency": latency,
                 "stopped_answering": stopped_answering(tally).map(|(at, failed)| json!({
                     "last_ok_s": at.map(|at| at.as_secs_f64()),
@@ -272,13 +280,15 @@ fn summarize(tally: &Tally, elapsed: Duration, config: &Config) {
             .join(" ");
         writeln!(
             stderr,
-            "calls {calls}, ok {ok}, errors {failed}{}, {rate:.1} req/s over {:.3}s\nlatency {latency}",
+            "calls {calls}, ok {ok}, errors {failed}{}, {rate:.1} req/s over {:.3}s on {connections} \
+             connection{}\nlatency {latency}",
             if errors.is_empty() {
                 String::new()
             } else {
                 format!(" ({errors})")
             },
             elapsed.as_secs_f64(),
+            if connections == 1 { "" } else { "s" },
         )
         .and_then(|()| match stopped_answering(tally) {
             Some((Some(at), failed)) => writeln!(

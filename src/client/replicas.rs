@@ -87,6 +87,11 @@ impl Replicas {
         })
     }
 
+    /// How many connections the calls have been made on so far, reconnections included.
+    pub fn connections_opened(&self) -> u64 {
+        self.transport.connections_opened()
+    }
+
     /// What the connections saw go wrong.
     pub fn troubles(&self) -> &Troubles {
         self.transport.troubles()

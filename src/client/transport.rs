@@ -5,7 +5,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
@@ -60,6 +60,8 @@ struct Inner {
     troubles: Troubles,
     /// Whether a server asked for a client certificate (see `tls::client_config`).
     asked_for_cert: Arc<AtomicBool>,
+    /// Connections the calls' channels opened (not the probe's): the summary's count.
+    opened: Arc<AtomicU64>,
 }
 
 impl Transport {
@@ -81,7 +83,13 @@ impl Transport {
             tls,
             troubles: Troubles::default(),
             asked_for_cert,
+            opened: Arc::default(),
         })))
+    }
+
+    /// How many connections the channels of [`Transport::lazy`] have opened so far.
+    pub fn connections_opened(&self) -> u64 {
+        self.0.opened.load(Ordering::Relaxed)
     }
 
     /// What the connections of this run saw go wrong, last first.
@@ -160,7 +168,8 @@ impl Transport {
             Some(limit) => endpoint.connect_timeout(limit),
             None => endpoint,
         };
-        let dialer = self.dialer(target, destination);
+        let mut dialer = self.dialer(target, destination);
+        dialer.opened = Some(Arc::clone(&self.0.opened));
         let reconnect = dialer.reconnect.clone();
         let channel = endpoint
             .connect_with_connector_lazy(tower::service_fn(move |_: Uri| dialer.clone().dial()));
@@ -193,6 +202,7 @@ impl Transport {
             troubles: self.0.troubles.clone(),
             asked_for_cert: Arc::clone(&self.0.asked_for_cert),
             reconnect: Reconnect::new(options.reconnect_backoff),
+            opened: None,
         }
     }
 }
@@ -231,6 +241,8 @@ struct Dialer {
     asked_for_cert: Arc<AtomicBool>,
     /// Shared by the clones tonic makes: one per channel.
     reconnect: Reconnect,
+    /// Counts the connections opened, for the summary.
+    opened: Option<Arc<AtomicU64>>,
 }
 
 impl Dialer {
@@ -239,6 +251,9 @@ impl Dialer {
         self.reconnect.check()?;
         match self.open().await {
             Ok(stream) => {
+                if let Some(opened) = &self.opened {
+                    opened.fetch_add(1, Ordering::Relaxed);
+                }
                 // A plaintext connection counts once the server answers HTTP/2 (the sniffer
                 // tells); a TLS one once its handshake is done, which is now.
                 if self.tls.is_some() {
