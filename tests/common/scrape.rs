@@ -36,11 +36,20 @@ pub fn monitored_with(args: &[&str]) -> Monitored {
 
 /// GET `path` over plain HTTP/1.1: the status line and the body.
 pub fn get(addr: &str, path: &str) -> (String, String) {
+    http1(addr, "GET", path)
+}
+
+/// POST `path`, with no body, over plain HTTP/1.1: the status line and the body.
+pub fn post(addr: &str, path: &str) -> (String, String) {
+    http1(addr, "POST", path)
+}
+
+fn http1(addr: &str, method: &str, path: &str) -> (String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(BOUND)).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
