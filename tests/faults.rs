@@ -197,12 +197,18 @@ fn a_delay_never_outlasts_the_call_deadline() {
 
 #[test]
 fn request_faults_are_ignored_and_logged_once_without_the_flag() {
-    let server = serve(&[]);
+    // A server with a fault flag but not --allow-request-faults: it looks, and says so once.
+    let server = serve(&["--fault-delay", "1ms"]);
     for _ in 0..3 {
         let out = server.hello(&["-H", "greeter-fault-status: UNAVAILABLE"]);
         assert_eq!(
             (out.code, out.stdout.as_str()),
             (Some(0), "Hello world\n"),
+            "{out:?}"
+        );
+        assert!(
+            out.stderr
+                .contains("the server ignored greeter-fault-status"),
             "{out:?}"
         );
     }
@@ -214,6 +220,23 @@ fn request_faults_are_ignored_and_logged_once_without_the_flag() {
         1,
         "logged once: {log}"
     );
+}
+
+#[test]
+fn a_server_with_no_test_flag_ignores_request_faults_and_the_client_says_so() {
+    // It does not even look (that would cost every call): `hello` tells the user instead.
+    let server = serve(&[]);
+    let out = server.hello(&["-H", "greeter-fault-status: UNAVAILABLE"]);
+    assert_eq!(out.stdout, "Hello world\n", "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "warning: the server ignored greeter-fault-status: start `greeter serve` with \
+             --allow-request-faults to honour it"
+        ),
+        "{out:?}"
+    );
+    let quiet = server.hello(&[]);
+    assert_eq!(quiet.stderr, "", "no warning for a call that asked nothing");
 }
 
 #[test]

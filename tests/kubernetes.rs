@@ -44,6 +44,7 @@ fn container(deployment: &Yaml) -> &Yaml {
     &deployment["spec"]["template"]["spec"]["containers"][0]
 }
 
+/// Each variable and its value; one from the downward API as `fieldRef:PATH`.
 fn env(container: &Yaml) -> Vec<(String, String)> {
     container["env"]
         .as_vec()
@@ -51,10 +52,15 @@ fn env(container: &Yaml) -> Vec<(String, String)> {
         .iter()
         .map(|var| {
             let name = var["name"].as_str().expect("env name").to_owned();
-            let value = var["value"]
-                .as_str()
-                .expect("env value as a string")
-                .to_owned();
+            let value = match var["value"].as_str() {
+                Some(value) => value.to_owned(),
+                None => {
+                    let path = var["valueFrom"]["fieldRef"]["fieldPath"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{name}: a value or a valueFrom.fieldRef"));
+                    format!("fieldRef:{path}")
+                }
+            };
             (name, value)
         })
         .collect()
@@ -143,6 +149,16 @@ fn probes_ask_for_names_the_health_service_knows() {
         container["readinessProbe"]["grpc"]["service"].as_str(),
         Some("helloworld.Greeter"),
         "readiness follows the Greeter itself"
+    );
+}
+
+#[test]
+fn each_pod_answers_as_its_own_name() {
+    let deployment = deployment();
+    assert_eq!(
+        env_value(container(&deployment), "GREETER_REPLICA").as_deref(),
+        Some("fieldRef:metadata.name"),
+        "the replica name comes from the downward API"
     );
 }
 

@@ -376,7 +376,8 @@ pub struct ServeArgs {
     ///
     /// Any method may ask, health included (a call that asks is the test), and what it asks
     /// wins over --fault-delay and --fault-status. A malformed value fails the call with
-    /// INVALID_ARGUMENT. Without this flag such metadata is ignored, and logged once. Also
+    /// INVALID_ARGUMENT. Without this flag such metadata is ignored (logged once if another
+    /// fault flag is on; `greeter hello` warns of it either way). Also
     /// lets POST /healthz/not-serving and /healthz/serving on --metrics-addr turn health.
     #[arg(
         help_heading = "Faults and echo (test only)",

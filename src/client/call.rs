@@ -130,8 +130,10 @@ async fn exchange(
                 if verbose {
                     output::print_metadata(status.metadata());
                 }
+                output::warn_if_fault_ignored(headers, status.metadata());
                 failed(status)
             })?;
+            output::warn_if_fault_ignored(headers, reply.metadata());
             if verbose {
                 // tonic merges a unary call's trailers into its metadata.
                 output::print_metadata(reply.metadata());

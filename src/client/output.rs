@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use tonic::metadata::KeyAndValueRef;
 
+use super::headers::Headers;
 use crate::cli::OutputFormat;
 use crate::proto::HelloReply;
 use crate::report::print_line;
@@ -105,5 +106,31 @@ pub fn print_metadata(metadata: &tonic::metadata::MetadataMap) {
     for (name, value) in &headers {
         let value = value.to_str().unwrap_or("(binary)");
         let _ = writeln!(stderr, "< {name}: {value}");
+    }
+}
+
+/// A call that asked for a fault (`-H greeter-fault-status: ...`) from a greeter server that
+/// did not inject it: a server without --allow-request-faults ignores such metadata without a
+/// word (looking for it would cost every call), so the client says why nothing happened.
+pub fn warn_if_fault_ignored(headers: &Headers, metadata: &tonic::metadata::MetadataMap) {
+    if metadata.get("greeter-replica").is_none() {
+        return; // Not a greeter server: it knows nothing of faults.
+    }
+    let injected = metadata
+        .get("greeter-fault")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let ignored = [
+        ("greeter-fault-status", "status="),
+        ("greeter-fault-delay", "delay="),
+    ]
+    .iter()
+    .find(|(name, kind)| headers.contains(name) && !injected.contains(kind));
+    if let Some((name, _)) = ignored {
+        let _ = writeln!(
+            io::stderr(),
+            "warning: the server ignored {name}: start `greeter serve` with \
+             --allow-request-faults to honour it"
+        );
     }
 }

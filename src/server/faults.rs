@@ -7,6 +7,8 @@
 //! - **Asked for by a call**, only with --allow-request-faults: `greeter-fault-delay: 200ms` and
 //!   `greeter-fault-status: UNAVAILABLE` in its metadata, on any method (a call that asks is
 //!   the test). Without the flag they are ignored, and logged once so the tester learns why.
+//!   With no fault flag at all this layer is not in the stack (see `opening`): a server that
+//!   injects nothing pays nothing, and `greeter hello` tells its user the metadata was ignored.
 //!
 //! A delay holds the call before its handler runs, and never past the call's deadline: when the
 //! deadline comes first the call ends DEADLINE_EXCEEDED then, as a slow handler's would. A
@@ -98,7 +100,13 @@ impl Faults {
         }
     }
 
-    /// Whether any server-wide fault is on (for the start-up log).
+    /// Whether any fault flag is on: without one, the layer is not even in the stack (and
+    /// greeter-fault-* metadata is ignored without a word: `hello` says so, client side).
+    pub fn any(&self) -> bool {
+        self.server_wide() || self.allow_request_faults
+    }
+
+    /// Whether a server-wide fault is on.
     pub fn server_wide(&self) -> bool {
         !self.delays.is_empty() || !self.statuses.is_empty()
     }
