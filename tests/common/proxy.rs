@@ -87,9 +87,10 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// Where `binary` is installed: on PATH, or in /usr/sbin and /sbin, which a user's PATH may
-/// lack (nginx and haproxy are there). `None` after a skip saying so.
-fn installed(binary: &str) -> Option<PathBuf> {
+/// Where `binary` (nginx, haproxy, prometheus, promtool) is installed: on PATH, or in
+/// /usr/sbin and /sbin, which a user's PATH may lack (nginx and haproxy are there). `None`
+/// after a skip saying so.
+pub fn installed(binary: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let found = std::env::split_paths(&path)
         .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
