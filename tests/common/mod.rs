@@ -20,6 +20,7 @@ pub mod h2conn;
 pub mod netns;
 pub mod peer;
 pub mod process;
+pub mod proxy;
 pub mod relay;
 pub mod scrape;
 

@@ -55,7 +55,40 @@ fn http1(addr: &str, method: &str, path: &str) -> (String, String) {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    (head.lines().next().unwrap().to_owned(), body.to_owned())
+    (head.lines().next().unwrap().to_owned(), content(head, body))
+}
+
+/// What a response whose header block is `head` carries in `body`: the body itself, or its
+/// chunks put together when it is sent chunked (as Go's servers, Prometheus among them, send
+/// a long answer).
+fn content(head: &str, body: &str) -> String {
+    let chunked = head.lines().any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("transfer-encoding") && value.trim() == "chunked"
+        })
+    });
+    if chunked {
+        unchunk(body)
+    } else {
+        body.to_owned()
+    }
+}
+
+/// A chunked body's content: each chunk is its size in hex (maybe `;extensions`), CRLF, the
+/// bytes, CRLF; a chunk of size 0 ends it.
+fn unchunk(mut body: &str) -> String {
+    let mut content = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").expect("a chunk size line");
+        let size = size.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size, 16).unwrap_or_else(|e| panic!("{e}: {size:?}"));
+        if size == 0 {
+            return content;
+        }
+        let (chunk, rest) = rest.split_at_checked(size).expect("a whole chunk");
+        content.push_str(chunk);
+        body = rest.strip_prefix("\r\n").expect("CRLF after a chunk");
+    }
 }
 
 /// One sample: the metric name, its labels, its value.
