@@ -18,7 +18,43 @@ pub fn as_grpc_says(status: Status, troubles: &Troubles, messages: &Messages) ->
     }
     let status = messages.refused_encoding(status);
     let status = grpc_client::over_limit_is_resource_exhausted(status);
+    let status = http_error_is_its_grpc_status(status);
     connection_lost_is_unavailable(status, troubles)
+}
+
+/// How tonic words a response whose body is not gRPC messages, and the HTTP status it had.
+const NOT_GRPC_BODY: &str = "while receiving response with status: ";
+
+/// A proxy with no healthy backend answers HTTP 503 with an HTML page: tonic reads the page as
+/// a gRPC message and reports INTERNAL ("invalid compression flag: 60", the `<`). The spec's
+/// HTTP-to-gRPC mapping (doc/http-grpc-status-mapping.md), which grpc-go and tonic itself
+/// apply to a body-less answer, says UNAVAILABLE (so --retries retries it), and the message
+/// says what really came back.
+fn http_error_is_its_grpc_status(status: Status) -> Status {
+    if status.code() != Code::Internal {
+        return status;
+    }
+    let Some((_, http)) = status.message().split_once(NOT_GRPC_BODY) else {
+        return status;
+    };
+    let number = http.split_whitespace().next().unwrap_or_default();
+    let code = match number {
+        "400" => Code::Internal,
+        "401" => Code::Unauthenticated,
+        "403" => Code::PermissionDenied,
+        "404" => Code::Unimplemented,
+        "429" | "502" | "503" | "504" => Code::Unavailable,
+        "200" => return status, // gRPC's own status line: the body really was malformed.
+        _ => Code::Unknown,
+    };
+    Status::new(
+        code,
+        format!(
+            "the server answered HTTP {}, not gRPC: a proxy with no healthy backend, or no \
+             gRPC server behind this address",
+            http.trim()
+        ),
+    )
 }
 
 /// A connection that broke under a call reaches tonic as UNKNOWN ("transport error"), as
@@ -140,4 +176,50 @@ pub fn status_failure(target: &Targets, method: Method, status: &Status) -> Call
         detail => format!("{method} on {target} failed with {code}: {detail}"),
     };
     CallFailed::new(status.code(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_error_page_gets_the_status_the_spec_maps_it_to() {
+        let page = |http: &str| {
+            Status::internal(format!(
+                "protocol error: received message with invalid compression flag: 60 (valid \
+                 flags are 0 and 1) while receiving response with status: {http}"
+            ))
+        };
+        let mapped = http_error_is_its_grpc_status(page("503 Service Unavailable"));
+        assert_eq!(mapped.code(), Code::Unavailable);
+        assert!(
+            mapped
+                .message()
+                .starts_with("the server answered HTTP 503 Service Unavailable, not gRPC"),
+            "{mapped:?}"
+        );
+        for (http, code) in [
+            ("502 Bad Gateway", Code::Unavailable),
+            ("404 Not Found", Code::Unimplemented),
+            ("403 Forbidden", Code::PermissionDenied),
+            ("401 Unauthorized", Code::Unauthenticated),
+            ("500 Internal Server Error", Code::Unknown),
+        ] {
+            assert_eq!(
+                http_error_is_its_grpc_status(page(http)).code(),
+                code,
+                "{http}"
+            );
+        }
+        let malformed_grpc = page("200 OK");
+        assert_eq!(
+            http_error_is_its_grpc_status(malformed_grpc.clone()).message(),
+            malformed_grpc.message()
+        );
+        let other = Status::internal("something else");
+        assert_eq!(
+            http_error_is_its_grpc_status(other).message(),
+            "something else"
+        );
+    }
 }
