@@ -132,6 +132,25 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     verdict(&tally)
 }
 
+/// How many times a call that never reached the server is sent again, apart from --retries.
+const MAX_TRANSPARENT_RETRIES: u32 = 3;
+
+/// Whether a call failed before any server saw it: the connection it was queued on was closing
+/// (a GOAWAY from --max-connection-age or a drain came first, and hyper cancelled the request
+/// unsent), or the server refused its stream (REFUSED_STREAM). gRPC retries such calls
+/// transparently, whatever the retry policy (grpc-go does, and the spec's retry design says
+/// so): nothing was processed, so nothing can happen twice.
+fn never_reached_the_server(status: &tonic::Status) -> bool {
+    std::iter::successors(std::error::Error::source(status), |err| err.source()).any(|err| {
+        err.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_canceled)
+            || err
+                .downcast_ref::<h2::Error>()
+                .and_then(h2::Error::reason)
+                .is_some_and(|reason| reason == h2::Reason::REFUSED_STREAM)
+    })
+}
+
 /// One SayHello on the next replica in turn. A replica whose connection fails is set aside, and
 /// the call retried on UNAVAILABLE (on the next replica) as `--retries` allows within its
 /// deadline.
@@ -150,13 +169,22 @@ async fn call_with_retries(
         deadline,
         LastTry::BeforeTheDeadline,
     );
+    let mut transparent_retries = 0;
     loop {
         let mut pick = replicas.pick();
         let request = HelloRequest {
             name: config.name.clone(),
         };
         let call = say_hello(&mut pick.client, request, deadline, &config.headers);
-        let outcome = tokio::time::timeout_at(deadline, call).await.map(|result| {
+        let result = tokio::time::timeout_at(deadline, call).await;
+        if let Ok(Err(status)) = &result
+            && transparent_retries < MAX_TRANSPARENT_RETRIES
+            && never_reached_the_server(status)
+        {
+            transparent_retries += 1;
+            continue;
+        }
+        let outcome = result.map(|result| {
             result.map_err(|status| as_grpc_says(status, replicas.troubles(), &config.messages))
         });
         let Ok(Err(status)) = &outcome else {
