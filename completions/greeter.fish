@@ -72,6 +72,11 @@ json\t'One JSON object per reply (protobuf JSON mapping)'"
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s n -l count -d 'Make N SayHello calls over one connection, then print a summary on stderr' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l duration -d 'Keep making SayHello calls for this long instead of --count, then print the summary' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s c -l concurrency -d 'How many of the --count or --duration calls are in flight at once' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l rate -d 'Make the --count or --duration calls at RATE a second, each at its scheduled time (an open-loop load, as wrk2 and oha --rate), or ramp linearly: `100..2000` over --duration' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l percentiles -d 'The latency percentiles of the summary, comma-separated [default: 50,90,99,99.9,99.99]' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-p99 -d 'Fail the run (exit 3) if the p99 latency of the OK calls is over DURATION' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-error-rate -d 'Fail the run (exit 3) if more than PERCENT of the calls failed, e.g. `0.1%`; up to that, failed calls are accepted (exit 0)' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l min-rate -d 'Fail the run (exit 3) if it made fewer than RATE calls a second, e.g. `1000/s`' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s H -l header -d 'Send a request header: `name: value`, or `@FILE` to read one per line' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l connect-timeout -d 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l retries -d 'Retry a call that failed with UNAVAILABLE up to N times' -r
@@ -88,6 +93,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-send-msg-s
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l keepalive-interval -d 'Send an HTTP/2 PING this often while calls are in flight [default: never]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l keepalive-timeout -d 'How long to wait for the answer to a keepalive PING before the connection counts as broken (UNAVAILABLE)' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s q -l quiet -d 'With --count or --duration, print no replies: only the summary'
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l no-latency-correction -d 'With --rate, measure latency from when each call really started, not from its scheduled time: the closed-loop view, which hides a stalled server\'s delay'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l stream -d 'Call SayHelloStreamReply instead: print each reply as it arrives'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l wait-for-ready -d 'Keep trying to connect until the deadline, instead of failing at once'
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s v -l verbose -d 'Say on stderr what happens: each retry and connection attempt with its reason, and the response\'s headers and trailers (`< name: value`)'

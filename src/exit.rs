@@ -9,6 +9,37 @@ use tonic::Code;
 /// A failure that is not a gRPC status: address in use, permission denied, I/O.
 pub const FAILURE: u8 = 1;
 
+/// A repeated run that missed a --max-p99, --max-error-rate or --min-rate threshold: exit 3,
+/// which no other outcome has (1 failure, 2 usage, 64 + N a status).
+pub const THRESHOLD_MISSED: u8 = 3;
+
+/// Ctrl-C (SIGINT) stopped a repeated run: exit 130, as a shell reports a process SIGINT killed.
+pub const INTERRUPTED: u8 = 128 + 2;
+
+/// The thresholds a run missed, each with its margin.
+#[derive(Debug)]
+pub struct ThresholdsMissed(pub String);
+
+impl fmt::Display for ThresholdsMissed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "threshold missed: {}", self.0)
+    }
+}
+
+impl std::error::Error for ThresholdsMissed {}
+
+/// A run stopped by Ctrl-C; its summary has been printed.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("interrupted (SIGINT): the summary covers the calls that ended before it")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// A call that ended with a gRPC status. `message` is the whole line the user reads: the target,
 /// the cause and what to do next.
 #[derive(Debug)]

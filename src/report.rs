@@ -46,6 +46,12 @@ pub fn failure(report: &Report, json: bool) -> ExitCode {
     };
     match call {
         Some(call) => call.exit_code(),
+        None if report.downcast_ref::<exit::ThresholdsMissed>().is_some() => {
+            ExitCode::from(exit::THRESHOLD_MISSED)
+        }
+        None if report.downcast_ref::<exit::Interrupted>().is_some() => {
+            ExitCode::from(exit::INTERRUPTED)
+        }
         None => ExitCode::from(exit::FAILURE),
     }
 }

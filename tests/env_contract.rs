@@ -316,6 +316,37 @@ const TABLE: &[Row] = &[
         Invalid("0"),
     ),
     row("hello", "GREETER_QUIET", "--quiet", Bool(hello_quiet)),
+    row("hello", "GREETER_RATE", "--rate <RATE>", Invalid("0")),
+    row(
+        "hello",
+        "GREETER_NO_LATENCY_CORRECTION",
+        "--no-latency-correction",
+        Bool(hello_no_latency_correction),
+    ),
+    row(
+        "hello",
+        "GREETER_PERCENTILES",
+        "--percentiles <LIST>",
+        Invalid("101"),
+    ),
+    row(
+        "hello",
+        "GREETER_MAX_P99",
+        "--max-p99 <DURATION>",
+        Invalid("soon"),
+    ),
+    row(
+        "hello",
+        "GREETER_MAX_ERROR_RATE",
+        "--max-error-rate <PERCENT>",
+        Invalid("lots"),
+    ),
+    row(
+        "hello",
+        "GREETER_MIN_RATE",
+        "--min-rate <RATE>",
+        Invalid("0"),
+    ),
     row("hello", "GREETER_STREAM", "--stream", Bool(hello_stream)),
     row(
         "hello",
@@ -980,6 +1011,23 @@ fn hello_quiet() {
     assert_greets(&out, "");
     let out = server_hello_env(&server, &["-n", "2"], &[("GREETER_QUIET", "false")]);
     assert_greets(&out, "Hello world\nHello world\n");
+}
+
+fn hello_no_latency_correction() {
+    let server = Server::start();
+    let args = ["-n", "3", "--rate", "1000", "-q"];
+    let out = server_hello_env(&server, &args, &[("GREETER_NO_LATENCY_CORRECTION", "true")]);
+    assert!(out.stderr.contains("(--no-latency-correction)"), "{out:?}");
+    let out = server_hello_env(
+        &server,
+        &args,
+        &[("GREETER_NO_LATENCY_CORRECTION", "false")],
+    );
+    assert!(
+        out.stderr
+            .contains("latency from each call's scheduled time"),
+        "{out:?}"
+    );
 }
 
 fn hello_stream() {

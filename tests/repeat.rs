@@ -16,7 +16,13 @@ fn count_prints_every_reply_and_a_summary_that_adds_up() {
     assert_eq!(out.code, Some(0), "{out:?}");
     assert_eq!(out.stdout, "Hello many\n".repeat(20));
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    // Counts, latency, and the histogram's ten bars.
+    assert_eq!(lines.len(), 12, "{}", out.stderr);
+    assert!(
+        lines[2..].iter().all(|line| line.contains("ms [")),
+        "{}",
+        out.stderr
+    );
     assert!(
         lines[0].starts_with("calls 20, ok 20, errors 0, "),
         "{}",
@@ -106,7 +112,7 @@ fn a_long_run_into_a_pipe_shows_no_progress_bar() {
     assert!(!out.stderr.contains('\r'), "{:?}", out.stderr);
     assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "only the summary: {:?}", out.stderr);
+    assert_eq!(lines.len(), 12, "only the summary: {:?}", out.stderr);
     assert!(
         lines[0].starts_with("calls 2000, ok 2000, errors 0, "),
         "{}",

@@ -8,6 +8,56 @@ use clap::{Args, ValueEnum};
 
 use super::{parse_duration, parse_size};
 
+/// --rate: calls a second, the same all along (`from == to`) or ramping from one to the other.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub from: f64,
+    pub to: f64,
+}
+
+/// The fastest --rate or --min-rate taken: past it a schedule is no schedule (one call each
+/// 100 ns), and a typo of a few zeros is caught.
+const MAX_RATE: f64 = 10_000_000.0;
+
+/// `1000`, `1000/s` or `2.5`: calls a second, more than 0.
+pub(crate) fn parse_per_second(text: &str) -> Result<f64, String> {
+    let number = text.trim().strip_suffix("/s").unwrap_or(text.trim());
+    match number.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= MAX_RATE => Ok(rate),
+        Ok(rate) if rate > MAX_RATE => Err(format!("at most {MAX_RATE} calls a second")),
+        _ => Err("expected calls a second, more than 0: e.g. 1000 or 1000/s".into()),
+    }
+}
+
+/// `1000`, `1000/s`, or a ramp `100..2000`.
+pub(crate) fn parse_rate(text: &str) -> Result<Rate, String> {
+    let (from, to) = match text.split_once("..") {
+        Some((from, to)) => (parse_per_second(from)?, parse_per_second(to)?),
+        None => {
+            let rate = parse_per_second(text)?;
+            (rate, rate)
+        }
+    };
+    Ok(Rate { from, to })
+}
+
+/// A percentile: more than 0, at most 100 (the slowest call).
+pub(crate) fn parse_percentile(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 100.0 => Ok(p),
+        _ => Err("expected percentiles from 0 (exclusive) to 100, e.g. 50,95,99.9".into()),
+    }
+}
+
+/// `0.1%`, `5%` or `5`: a percentage from 0 to 100.
+pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().strip_suffix('%').unwrap_or(text.trim());
+    match number.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err("expected a percentage from 0% to 100%, e.g. 0.1%".into()),
+    }
+}
+
 pub(super) const HELLO_EXAMPLES: &str = "\
 Examples:
   greeter hello your_name --timeout 1s
@@ -111,6 +161,80 @@ pub struct HelloArgs {
     /// With --count or --duration, print no replies: only the summary.
     #[arg(help_heading = "Repeated calls", short, long, env = "GREETER_QUIET")]
     pub quiet: bool,
+
+    /// Make the --count or --duration calls at RATE a second, each at its scheduled time (an
+    /// open-loop load, as wrk2 and oha --rate), or ramp linearly: `100..2000` over --duration.
+    ///
+    /// `1000` or `1000/s`. Latency is measured from each call's scheduled time, so a server
+    /// that stalls shows in the percentiles instead of slowing the load down (coordinated
+    /// omission); --concurrency still caps the calls in flight, and a call that could not
+    /// start on time (all in flight) is counted as late in the summary. Without --rate, each
+    /// of --concurrency workers makes its next call as soon as the last one ends.
+    #[arg(
+        help_heading = "Rate and thresholds",
+        long,
+        env = "GREETER_RATE",
+        value_name = "RATE",
+        value_parser = parse_rate
+    )]
+    pub rate: Option<Rate>,
+
+    /// With --rate, measure latency from when each call really started, not from its
+    /// scheduled time: the closed-loop view, which hides a stalled server's delay.
+    #[arg(
+        help_heading = "Rate and thresholds",
+        long,
+        env = "GREETER_NO_LATENCY_CORRECTION"
+    )]
+    pub no_latency_correction: bool,
+
+    /// The latency percentiles of the summary, comma-separated [default: 50,90,99,99.9,99.99].
+    #[arg(
+        help_heading = "Rate and thresholds",
+        long,
+        env = "GREETER_PERCENTILES",
+        value_name = "LIST",
+        value_delimiter = ',',
+        value_parser = parse_percentile
+    )]
+    pub percentiles: Vec<f64>,
+
+    /// Fail the run (exit 3) if the p99 latency of the OK calls is over DURATION.
+    ///
+    /// The thresholds are for CI: the summary names each that failed and by how much, and
+    /// the JSON summary lists them all under `thresholds`. Exit 3 never clashes with 1, 2 or
+    /// 64 + a status.
+    #[arg(
+        help_heading = "Rate and thresholds",
+        long,
+        env = "GREETER_MAX_P99",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub max_p99: Option<Duration>,
+
+    /// Fail the run (exit 3) if more than PERCENT of the calls failed, e.g. `0.1%`; up to
+    /// that, failed calls are accepted (exit 0).
+    ///
+    /// Without it any failed call fails the run with 64 + its status, as always.
+    #[arg(
+        help_heading = "Rate and thresholds",
+        long,
+        env = "GREETER_MAX_ERROR_RATE",
+        value_name = "PERCENT",
+        value_parser = parse_percent
+    )]
+    pub max_error_rate: Option<f64>,
+
+    /// Fail the run (exit 3) if it made fewer than RATE calls a second, e.g. `1000/s`.
+    #[arg(
+        help_heading = "Rate and thresholds",
+        long,
+        env = "GREETER_MIN_RATE",
+        value_name = "RATE",
+        value_parser = parse_per_second
+    )]
+    pub min_rate: Option<f64>,
 
     /// Call SayHelloStreamReply instead: print each reply as it arrives.
     #[arg(long, env = "GREETER_STREAM", conflicts_with = "bidi")]

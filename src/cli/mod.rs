@@ -11,7 +11,7 @@
 mod hello;
 mod serve;
 
-pub use hello::{Compression, HelloArgs, OutputFormat};
+pub use hello::{Compression, HelloArgs, OutputFormat, Rate};
 pub use serve::{LogFormat, ServeArgs};
 // For `crate::fuzzing`, which drives every value parser of the flags.
 pub(crate) use serve::parse_mode;
@@ -29,12 +29,15 @@ Exit codes (grpcurl's scheme):
   1     a failure that is not a gRPC status (unreadable TLS or token file,
         address in use, I/O)
   2     usage error (bad flag, bad address, bad duration)
+  3     hello: a --max-p99, --max-error-rate or --min-rate threshold failed
   64+N  the call ended with gRPC status N, for example:
           68  DEADLINE_EXCEEDED  no reply within --timeout
           76  UNIMPLEMENTED      the server lacks the method
           72  RESOURCE_EXHAUSTED a message over a size limit
           78  UNAVAILABLE        could not connect
           80  UNAUTHENTICATED    missing or wrong credentials
+  130   hello: Ctrl-C (SIGINT) stopped a --count or --duration run (the
+        summary and the report cover the calls made)
   130, 143  serve: a second SIGINT or SIGTERM ended the drain";
 
 const TOP_EXAMPLES: &str = "\

@@ -12,6 +12,7 @@ use super::grpc_client::Messages;
 use super::headers::{HeaderError, Headers};
 use super::patience::Patience;
 use super::repeat::Repeat;
+use super::thresholds::Thresholds;
 use super::tls::TlsOptions;
 use super::transport::{TransportOptions, check_server_name};
 use crate::address::{Target, Targets};
@@ -29,6 +30,57 @@ pub struct Config {
     pub repeat: Repeat,
     pub transport: TransportOptions,
     pub messages: Messages,
+}
+
+/// The percentiles a summary shows unless --percentiles says otherwise.
+const PERCENTILES: [f64; 5] = [50.0, 90.0, 99.0, 99.9, 99.99];
+
+/// --count, --duration and what goes with them; a rate or threshold needs one of the two.
+fn repeat(args: &HelloArgs) -> Result<Repeat, UsageError> {
+    let repeated = args.count.is_some() || args.duration.is_some();
+    if let Some(rate) = args.rate {
+        if !repeated {
+            return Err(UsageError::conflict(
+                "hello",
+                "--rate needs --count or --duration: how many calls to make at that rate, or \
+                 for how long",
+            ));
+        }
+        if rate.from != rate.to && args.duration.is_none() {
+            return Err(UsageError::conflict(
+                "hello",
+                "a ramp (--rate FROM..TO) needs --duration: the time it ramps over",
+            ));
+        }
+    }
+    let thresholds = Thresholds {
+        max_p99: args.max_p99,
+        max_error_rate: args.max_error_rate,
+        min_rate: args.min_rate,
+    };
+    if thresholds.any() && !repeated {
+        return Err(UsageError::conflict(
+            "hello",
+            "--max-p99, --max-error-rate and --min-rate judge a run: give --count or --duration",
+        ));
+    }
+    let mut percentiles = if args.percentiles.is_empty() {
+        PERCENTILES.to_vec()
+    } else {
+        args.percentiles.clone()
+    };
+    percentiles.sort_by(f64::total_cmp);
+    percentiles.dedup();
+    Ok(Repeat {
+        count: args.count.or(args.duration.is_none().then_some(1)),
+        duration: args.duration,
+        concurrency: args.concurrency.get(),
+        quiet: args.quiet,
+        rate: args.rate,
+        latency_correction: !args.no_latency_correction,
+        percentiles,
+        thresholds,
+    })
 }
 
 impl Config {
@@ -67,12 +119,7 @@ impl Config {
         }
         Ok(Config {
             headers,
-            repeat: Repeat {
-                count: args.count.or(args.duration.is_none().then_some(1)),
-                duration: args.duration,
-                concurrency: args.concurrency.get(),
-                quiet: args.quiet,
-            },
+            repeat: repeat(&args)?,
             method: method(&args),
             targets: Targets(targets),
             timeout: args.timeout,

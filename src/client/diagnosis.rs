@@ -98,6 +98,11 @@ impl Troubles {
         }
     }
 
+    /// Whether no trouble is waiting to explain a failure.
+    pub fn peek_is_none(&self) -> bool {
+        self.0.lock().map_or(true, |slot| slot.is_none())
+    }
+
     /// The last trouble seen, taken: it explains the one failure it caused, and is never
     /// reused for a later failure that may have nothing to do with it.
     pub fn take(&self) -> Option<Trouble> {

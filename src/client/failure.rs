@@ -85,6 +85,12 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
         return Status::unavailable(dial.0.clone());
     }
     if let Some(trouble) = carried::<Trouble>(&status) {
+        // A closed-silently trouble is a hint to a main clause; alone, it needs one.
+        if trouble.closed_silently.is_some() {
+            return Status::unavailable(format!(
+                "the server closed the connection before answering {trouble}"
+            ));
+        }
         return Status::unavailable(trouble.message.clone());
     }
     let mut causes: Vec<String> = Vec::new();
@@ -97,12 +103,34 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
             causes.push(text);
         }
     }
+    // A server that closed before answering is a `Trouble` the sniffer recorded; a reset
+    // without one came after the server had answered HTTP/2 on the connection: it went away.
+    let reset = chain.iter().any(|err| {
+        let io = err
+            .downcast_ref::<std::io::Error>()
+            .or_else(|| err.downcast_ref::<h2::Error>().and_then(h2::Error::get_io));
+        io.is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            )
+        })
+    });
     // An HTTP/1 server or a TLS port answers the HTTP/2 preface with bytes h2 cannot parse,
     // or by closing: both end here.
-    let generic = format!(
-        "the connection broke: {}; is --addr a gRPC server's port, speaking plaintext HTTP/2?",
-        causes.join(": ")
-    );
+    let generic = if reset && troubles.peek_is_none() {
+        format!(
+            "the connection broke: {}: the server reset it after answering (did it stop or \
+             restart?)",
+            causes.join(": ")
+        )
+    } else {
+        format!(
+            "the connection broke: {}; is --addr a gRPC server's port, speaking plaintext \
+             HTTP/2?",
+            causes.join(": ")
+        )
+    };
     match troubles.take() {
         Some(trouble) if trouble.closed_silently.is_some() => {
             let message = format!("{generic} {trouble}");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use color_eyre::eyre::Result;
 use futures_util::StreamExt as _;
-use indicatif::ProgressBar;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tonic::Code;
 
@@ -14,15 +14,19 @@ use super::call::{Method, say_hello};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
 use super::output;
-use super::progress::progress_bar;
+use super::progress::{Progress, progress_bar};
 use super::replicas::Replicas;
 use super::retry::{Backoff, LastTry, MAX_RETRY_BACKOFF, Retries, shown};
-use super::summary::summarize;
+use super::schedule::Schedule;
+use super::summary::Run;
 use super::tally::{Tally, verdict};
+use super::thresholds::Thresholds;
+use crate::cli::Rate;
+use crate::exit::Interrupted;
 use crate::proto::{HelloReply, HelloRequest};
 
-/// How many calls to make.
-#[derive(Debug, Clone, Copy)]
+/// How many calls to make, how, and what the run must achieve.
+#[derive(Debug, Clone)]
 pub struct Repeat {
     /// Stop after this many calls (`--count`); without it, `duration` decides.
     pub count: Option<u64>,
@@ -32,6 +36,13 @@ pub struct Repeat {
     pub concurrency: usize,
     /// Print no replies, only the summary.
     pub quiet: bool,
+    /// --rate: an open-loop schedule instead of calls back to back.
+    pub rate: Option<Rate>,
+    /// With a rate, latency from each call's scheduled time (not --no-latency-correction).
+    pub latency_correction: bool,
+    /// The percentiles of the summary, in percent.
+    pub percentiles: Vec<f64>,
+    pub thresholds: Thresholds,
 }
 
 impl Repeat {
@@ -41,8 +52,8 @@ impl Repeat {
     }
 }
 
-/// Makes the calls on `channel`, prints each reply (unless quiet) and the summary, and fails
-/// with the most frequent failing status if any call failed.
+/// Makes the calls, prints each reply (unless quiet) and the summary, and fails with the most
+/// frequent failing status if any call failed, or exit 3 if a threshold was missed.
 pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     let repeat = &config.repeat;
     let tally = RefCell::new(Tally::default());
@@ -50,70 +61,127 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     let started = Instant::now();
     // Cannot overflow: --duration and --timeout are at most 100 years (`cli::MAX_DURATION`).
     let end = repeat.duration.map(|duration| started + duration);
-    let calls = futures_util::stream::iter(0..repeat.count.unwrap_or(u64::MAX))
-        .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)));
-
-    let calling = calls.for_each_concurrent(repeat.concurrency, |_| {
+    let count = repeat.count.unwrap_or(u64::MAX);
+    let one = |scheduled: Option<Instant>| {
         let (tally, progress) = (&tally, &progress);
-        async move {
-            let call_started = Instant::now();
-            // Cannot overflow: see `end`.
-            let deadline = call_started + config.timeout;
-            let outcome = call_with_retries(replicas, config, deadline).await;
-            let elapsed = call_started.elapsed();
-            let failure = match outcome {
-                Ok(Ok(reply)) => {
-                    let mut counts = tally.borrow_mut();
-                    counts.spread.ok(output::replica(reply.metadata()), elapsed);
-                    counts.latencies.record(elapsed);
-                    counts.last_ok = Some(started.elapsed());
-                    counts.failed_since = 0;
-                    drop(counts);
-                    if !repeat.quiet {
-                        let seen = output::Seen::of(reply.metadata());
-                        print_reply(progress, &reply.into_inner(), &seen, config);
-                    }
-                    None
-                }
-                Ok(Err(status)) if !is_deadline(&status) => {
-                    let replica = output::replica(status.metadata());
-                    tally.borrow_mut().spread.failed(replica);
-                    Some(status_failure(&config.targets, Method::Unary, &status))
-                }
-                _ => {
-                    tally.borrow_mut().spread.failed(None);
-                    Some(deadline_exceeded(&config.targets, config.timeout))
-                }
-            };
-            if let Some(failure) = failure {
-                if config.patience.verbose {
-                    progress.suspend(|| eprintln!("greeter: {failure}"));
-                }
-                let mut tally = tally.borrow_mut();
-                let entry = tally
-                    .failures
-                    .entry(failure.code as i32)
-                    .or_insert((0, String::new()));
-                entry.0 += 1;
-                entry.1 = failure.message;
-                tally.failed_since += 1;
+        async move { one_call(config, replicas, tally, progress, started, scheduled).await }
+    };
+    let calling = async {
+        match repeat.rate {
+            None => {
+                futures_util::stream::iter(0..count)
+                    .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)))
+                    .for_each_concurrent(repeat.concurrency, |_| one(None))
+                    .await;
             }
-            progress.inc(1);
+            Some(rate) => {
+                let schedule = Schedule::new(rate, repeat.duration);
+                let slots = Semaphore::new(repeat.concurrency);
+                // A call is let go at its time, once a slot is free: a stalled server holds the
+                // schedule back (no queue grows), and a call that had to wait for a slot is
+                // late: its latency counts from when it was due, so the wait shows.
+                let due = futures_util::stream::unfold(0u64, |i| {
+                    let (slots, tally) = (&slots, &tally);
+                    async move {
+                        let at = started + schedule.due(i).filter(|_| i < count)?;
+                        if end.is_some_and(|end| at >= end) {
+                            return None;
+                        }
+                        tokio::time::sleep_until(at).await;
+                        let (slot, late) = match slots.try_acquire() {
+                            Ok(slot) => (slot, None),
+                            Err(_) => {
+                                tally.borrow_mut().late += 1;
+                                let slot = slots.acquire().await.ok()?;
+                                // --duration is the run's length: what is still waiting then
+                                // is not started (the summary's rate shows the shortfall).
+                                if end.is_some_and(|end| Instant::now() >= end) {
+                                    return None;
+                                }
+                                (slot, Some(at))
+                            }
+                        };
+                        Some(((late, slot), i + 1))
+                    }
+                });
+                due.for_each_concurrent(None, |(late, slot)| async move {
+                    one(late).await;
+                    drop(slot);
+                })
+                .await;
+            }
         }
-    });
-    tokio::select! {
-        () = calling => {}
+    };
+    let interrupted = tokio::select! {
+        () = calling => false,
         never = replicas.keep_resolving() => match never {},
-    }
-    progress.finish_and_clear();
+        // The calls in flight are dropped, which cancels them: the summary covers those ended.
+        _ = tokio::signal::ctrl_c() => true,
+    };
+    progress.bar.finish_and_clear();
+    let elapsed = started.elapsed();
     let tally = tally.into_inner();
-    summarize(
-        &tally,
-        started.elapsed(),
-        replicas.connections_opened(),
-        config,
-    );
-    verdict(&tally)
+    let checked = repeat.thresholds.check(&tally, elapsed);
+    let run = Run {
+        tally: &tally,
+        elapsed,
+        connections: replicas.connections_opened(),
+        repeat,
+        checked: &checked,
+    };
+    run.print(config.output);
+    if interrupted {
+        return Err(Interrupted.into());
+    }
+    verdict(&tally, &checked, repeat.thresholds.max_error_rate.is_some())
+}
+
+/// One SayHello of the run, with its retries, tallied when it ends. `scheduled`: when an
+/// open-loop call that had to wait for a slot was due, which its latency counts from (unless
+/// --no-latency-correction). A call that started on time counts from its start: the timer's
+/// own lag (tokio's are 1 ms coarse) is the client's, not the server's.
+async fn one_call(
+    config: &Config,
+    replicas: &Replicas,
+    tally: &RefCell<Tally>,
+    progress: &Progress,
+    started: Instant,
+    scheduled: Option<Instant>,
+) {
+    let repeat = &config.repeat;
+    let call_started = Instant::now();
+    // Cannot overflow: see `run`'s `end`.
+    let deadline = call_started + config.timeout;
+    let outcome = call_with_retries(replicas, config, deadline).await;
+    let latency = match scheduled.filter(|_| repeat.latency_correction) {
+        Some(scheduled) => scheduled.elapsed(),
+        None => call_started.elapsed(),
+    };
+    let at = started.elapsed();
+    let failure = match outcome {
+        Ok(Ok(reply)) => {
+            tally
+                .borrow_mut()
+                .ok(output::replica(reply.metadata()), latency, at);
+            if !repeat.quiet {
+                let seen = output::Seen::of(reply.metadata());
+                print_reply(progress, &reply.into_inner(), &seen, config);
+            }
+            None
+        }
+        Ok(Err(status)) if !is_deadline(&status) => Some((
+            output::replica(status.metadata()).map(str::to_owned),
+            status_failure(&config.targets, Method::Unary, &status),
+        )),
+        _ => Some((None, deadline_exceeded(&config.targets, config.timeout))),
+    };
+    if let Some((replica, failure)) = failure {
+        if config.patience.verbose {
+            progress.bar.suspend(|| eprintln!("greeter: {failure}"));
+        }
+        tally.borrow_mut().failed(replica.as_deref(), failure, at);
+    }
+    progress.advance(&tally.borrow().timeline);
 }
 
 /// How many times a call that never reached the server is sent again, apart from --retries.
@@ -198,8 +266,8 @@ async fn call_with_retries(
     }
 }
 
-fn print_reply(progress: &ProgressBar, reply: &HelloReply, seen: &output::Seen, config: &Config) {
-    progress.suspend(|| {
+fn print_reply(progress: &Progress, reply: &HelloReply, seen: &output::Seen, config: &Config) {
+    progress.bar.suspend(|| {
         let _ = output::print_reply(reply, seen, config.output);
     });
 }

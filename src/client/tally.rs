@@ -9,19 +9,74 @@ use tonic::Code;
 
 use super::latencies::Latencies;
 use super::spread::Spread;
-use crate::exit::CallFailed;
+use super::thresholds::Checked;
+use super::timeline::Timeline;
+use crate::exit::{CallFailed, ThresholdsMissed};
 
 /// What happened to the calls.
 #[derive(Default)]
 pub struct Tally {
     pub latencies: Latencies,
+    /// By status code: how many, and the last message.
     pub failures: BTreeMap<i32, (u64, String)>,
+    /// How many times each (code, message) was seen, for the summary's list of errors; at most
+    /// [`MESSAGES`] of them, the rest counted in `other_messages`.
+    pub messages: BTreeMap<(i32, String), u64>,
+    pub other_messages: u64,
+    /// The run second by second.
+    pub timeline: Timeline,
+    /// Open-loop runs: calls that could not start on time, every slot (--concurrency) taken.
+    pub late: u64,
     /// When, into the run, the last call that succeeded ended.
     pub last_ok: Option<Duration>,
     /// How many calls ended after it, all failed: the server stopped answering.
     pub failed_since: u64,
     /// The calls by the replica that answered them.
     pub spread: Spread,
+}
+
+/// The most distinct error messages kept: a server that puts a request id in each message must
+/// not grow the summary (and the memory) without bound.
+pub const MESSAGES: usize = 20;
+
+impl Tally {
+    /// A call that succeeded after `latency`, ending `at` into the run.
+    pub fn ok(&mut self, replica: Option<&str>, latency: Duration, at: Duration) {
+        self.spread.ok(replica, latency);
+        self.latencies.record(latency);
+        self.timeline.record(at, Some(latency));
+        self.last_ok = Some(at);
+        self.failed_since = 0;
+    }
+
+    /// A call that failed with `failure`, ending `at` into the run.
+    pub fn failed(&mut self, replica: Option<&str>, failure: CallFailed, at: Duration) {
+        self.spread.failed(replica);
+        self.timeline.record(at, None);
+        let code = failure.code as i32;
+        let key = (code, failure.message);
+        let entry = self.failures.entry(code).or_insert((0, String::new()));
+        entry.0 += 1;
+        entry.1.clone_from(&key.1);
+        if let Some(count) = self.messages.get_mut(&key) {
+            *count += 1;
+        } else if self.messages.len() < MESSAGES {
+            self.messages.insert(key, 1);
+        } else {
+            self.other_messages += 1;
+        }
+        self.failed_since += 1;
+    }
+
+    pub fn calls(&self) -> u64 {
+        // Cannot overflow: one count per call made, and the calls are a range of u64.
+        self.latencies.count() + self.failures()
+    }
+
+    /// How many calls failed.
+    pub fn failures(&self) -> u64 {
+        self.failures.values().map(|(count, _)| count).sum()
+    }
 }
 
 /// If the run ended with failures only: when the last call to succeed ended (None: none did),
@@ -52,8 +107,19 @@ pub fn stopped_answering(tally: &Tally) -> Option<(Option<Duration>, u64)> {
 
 /// Success if every call succeeded; otherwise the most frequent failing status (the smaller
 /// code on a tie), with the last message seen for it.
-pub fn verdict(tally: &Tally) -> Result<()> {
-    let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
+pub fn verdict(tally: &Tally, checked: &[Checked], error_rate_judged: bool) -> Result<()> {
+    let missed: Vec<String> = checked
+        .iter()
+        .filter(|checked| !checked.passed)
+        .map(Checked::describe)
+        .collect();
+    if !missed.is_empty() {
+        return Err(Report::new(ThresholdsMissed(missed.join("; "))));
+    }
+    // --max-error-rate said how many failures the run may have, and it had no more.
+    if error_rate_judged {
+        return Ok(());
+    }
     let Some((code, (_, message))) = tally
         .failures
         .iter()
@@ -61,11 +127,13 @@ pub fn verdict(tally: &Tally) -> Result<()> {
     else {
         return Ok(());
     };
-    // Cannot overflow: see `summarize`.
-    let calls = failed + tally.latencies.count();
     Err(Report::new(CallFailed::new(
         Code::from_i32(*code),
-        format!("{failed} of {calls} calls failed; most often: {message}"),
+        format!(
+            "{} of {} calls failed; most often: {message}",
+            tally.failures(),
+            tally.calls()
+        ),
     )))
 }
 
@@ -78,18 +146,16 @@ mod tests {
         latencies.record(Duration::from_millis(1));
         Tally {
             latencies,
-            last_ok: None,
-            failed_since: 0,
-            spread: Spread::default(),
             failures: failures
                 .iter()
                 .map(|(code, count)| (*code as i32, (*count, format!("{code:?}"))))
                 .collect(),
+            ..Tally::default()
         }
     }
 
     fn exit_code(tally: &Tally) -> Option<Code> {
-        verdict(tally)
+        verdict(tally, &[], false)
             .err()
             .map(|report| report.downcast_ref::<CallFailed>().unwrap().code)
     }
