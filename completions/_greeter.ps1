@@ -53,7 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
             [CompletionResult]::new('--max-connection-idle', '--max-connection-idle', [CompletionResultType]::ParameterName, 'Close a connection that has had no call in flight for this long [default: never]')
             [CompletionResult]::new('--max-connection-age', '--max-connection-age', [CompletionResultType]::ParameterName, 'Ask a client to reconnect once its connection is this old [default: never]')
             [CompletionResult]::new('--max-connection-age-grace', '--max-connection-age-grace', [CompletionResultType]::ParameterName, 'How long calls in flight may go on after --max-connection-age before the connection is closed [default: until they finish]')
-            [CompletionResult]::new('--metrics-addr', '--metrics-addr', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics over HTTP at ADDR, path /metrics')
+            [CompletionResult]::new('--metrics-addr', '--metrics-addr', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics over HTTP at ADDR, path /metrics, and the health at /healthz')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Which logs to write [default: RUST_LOG, else info]')
             [CompletionResult]::new('--fault-delay', '--fault-delay', [CompletionResultType]::ParameterName, 'Delay Greeter calls, for testing timeouts: one delay, or a distribution such as `10ms:5%,200ms:1%` (test only)')

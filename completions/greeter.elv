@@ -49,7 +49,7 @@ set edit:completion:arg-completer[greeter] = {|@words|
             cand --max-connection-idle 'Close a connection that has had no call in flight for this long [default: never]'
             cand --max-connection-age 'Ask a client to reconnect once its connection is this old [default: never]'
             cand --max-connection-age-grace 'How long calls in flight may go on after --max-connection-age before the connection is closed [default: until they finish]'
-            cand --metrics-addr 'Serve Prometheus metrics over HTTP at ADDR, path /metrics'
+            cand --metrics-addr 'Serve Prometheus metrics over HTTP at ADDR, path /metrics, and the health at /healthz'
             cand --log-format 'Log format on stderr'
             cand --log-level 'Which logs to write [default: RUST_LOG, else info]'
             cand --fault-delay 'Delay Greeter calls, for testing timeouts: one delay, or a distribution such as `10ms:5%,200ms:1%` (test only)'

@@ -50,7 +50,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand serve" -l keepalive-time
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connection-idle -d 'Close a connection that has had no call in flight for this long [default: never]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connection-age -d 'Ask a client to reconnect once its connection is this old [default: never]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l max-connection-age-grace -d 'How long calls in flight may go on after --max-connection-age before the connection is closed [default: until they finish]' -r
-complete -c greeter -n "__fish_greeter_using_subcommand serve" -l metrics-addr -d 'Serve Prometheus metrics over HTTP at ADDR, path /metrics' -r
+complete -c greeter -n "__fish_greeter_using_subcommand serve" -l metrics-addr -d 'Serve Prometheus metrics over HTTP at ADDR, path /metrics, and the health at /healthz' -r
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line, fields at the top level'"
 complete -c greeter -n "__fish_greeter_using_subcommand serve" -l log-level -d 'Which logs to write [default: RUST_LOG, else info]' -r

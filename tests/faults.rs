@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::h2conn::{H2Conn, hello_request};
 use common::peer::python;
 use common::scrape::{monitored_with, scrape_until, total};
-use common::{Outcome, Server, assert_ended_by, run};
+use common::{Outcome, Server, run};
 
 const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
 
@@ -184,21 +184,101 @@ fn a_50ms_delay_holds_every_call_at_least_50ms_and_is_marked() {
 #[test]
 fn a_delay_never_outlasts_the_call_deadline() {
     let server = serve(&["--fault-delay", "30s", "--access-log"]);
-    let out = server.hello(&["--timeout", "300ms"]);
-    assert_eq!(out.code, Some(64 + 4), "{out:?}");
-    assert_ended_by(&out, Duration::from_millis(300));
-    // The server ended the call itself, at the deadline, rather than holding it for 30 s.
+    // The server's own timer, alone: a call whose grpc-timeout is 300 ms, from a client that
+    // keeps no timer of its own (a client's timer would race the server's to end the call).
+    let mut conn = H2Conn::connect(&server.loopback());
+    let call = conn.call(
+        "/helloworld.Greeter/SayHello",
+        &[("grpc-timeout", "300m")],
+        hello_request("late"),
+    );
+    assert_eq!(call.grpc_status.as_deref(), Some("4"), "{call:?}");
+    assert!(
+        call.headers
+            .iter()
+            .any(|h| h == "greeter-fault: delay=30000ms status=DEADLINE_EXCEEDED"),
+        "{call:?}"
+    );
+    assert!(call.elapsed >= Duration::from_millis(300), "{call:?}");
+    assert!(
+        call.elapsed < Duration::from_millis(300) + common::DEADLINE_SLACK,
+        "the server held the call for {:?}",
+        call.elapsed
+    );
     let log = server.stderr_when(|log| log.contains("SayHello"));
     assert!(
-        log.contains("status=\"DEADLINE_EXCEEDED\"") && log.contains("fault=\"delay=30s\""),
+        log.contains("status=\"DEADLINE_EXCEEDED\"")
+            && log.contains("fault=\"delay=30000ms status=DEADLINE_EXCEEDED\""),
         "{log}"
+    );
+}
+
+#[test]
+fn a_delay_cut_by_the_deadline_counts_as_the_deadline_it_caused() {
+    // A call that would be delayed, then failed UNAVAILABLE, meets its deadline first: it
+    // ended DEADLINE_EXCEEDED, injected, and no UNAVAILABLE was sent.
+    let monitored = monitored_with(&["--fault-delay", "5s", "--fault-status", "UNAVAILABLE"]);
+    let mut conn = H2Conn::connect(&monitored.server.loopback());
+    let call = conn.call(
+        "/helloworld.Greeter/SayHello",
+        &[("grpc-timeout", "200m")],
+        hello_request("cut"),
+    );
+    assert_eq!(call.grpc_status.as_deref(), Some("4"), "{call:?}");
+    let samples = scrape_until(&monitored.metrics, |samples| {
+        total(samples, "greeter_calls_total", &[]) >= 1.0
+    });
+    let injected = |code| {
+        total(
+            &samples,
+            "greeter_injected_statuses_total",
+            &[("code", code)],
+        )
+    };
+    assert_eq!(injected("DEADLINE_EXCEEDED"), 1.0);
+    assert_eq!(injected("UNAVAILABLE"), 0.0);
+    let real = total(&samples, "greeter_calls_total", &[]) - injected("DEADLINE_EXCEEDED");
+    assert_eq!(real, 0.0, "no real failure: {samples:?}");
+}
+
+#[test]
+fn a_call_given_up_during_its_delay_is_still_marked_and_counted() {
+    // A mesh's per-try timeout, or a client killed: the call ends CANCELLED, mid-delay.
+    let args = ["--fault-delay", "10s", "--access-log"];
+    let monitored = monitored_with(&args);
+    // The server has the call's headers (so it is in its delay) when the client walks away.
+    let held = H2Conn::connect(&monitored.server.loopback()).hold();
+    drop(held);
+    let log = monitored
+        .server
+        .stderr_when(|log| log.contains("status=\"CANCELLED\""));
+    assert!(log.contains("fault=\"delay=10000ms\""), "{log}");
+    let samples = scrape_until(&monitored.metrics, |samples| {
+        total(samples, "greeter_injected_delays_total", &[]) >= 1.0
+    });
+    assert_eq!(total(&samples, "greeter_injected_delays_total", &[]), 1.0);
+}
+
+#[test]
+fn what_is_not_grpc_gets_its_http_answer_whatever_the_faults() {
+    let server = serve(&["--fault-status", "UNAVAILABLE", "--fault-delay", "5s"]);
+    let mut conn = H2Conn::connect(&server.loopback());
+    let call = conn.call_as(
+        "/helloworld.Greeter/SayHello",
+        Some("text/plain"),
+        hello_request("x"),
+    );
+    assert_eq!(call.http_status, 415, "{call:?}");
+    assert!(
+        call.elapsed < Duration::from_secs(5),
+        "not delayed: {call:?}"
     );
 }
 
 #[test]
 fn request_faults_are_ignored_and_logged_once_without_the_flag() {
     // A server with a fault flag but not --allow-request-faults: it looks, and says so once.
-    let server = serve(&["--fault-delay", "1ms"]);
+    let server = serve(&["--fault-delay", "1ms", "--access-log"]);
     for _ in 0..3 {
         let out = server.hello(&["-H", "greeter-fault-status: UNAVAILABLE"]);
         assert_eq!(
@@ -214,7 +294,8 @@ fn request_faults_are_ignored_and_logged_once_without_the_flag() {
     }
     let out = server.hello(&["-H", "greeter-fault-delay: 10s", "--timeout", "2s"]);
     assert_eq!(out.code, Some(0), "{out:?}");
-    let log = server.stderr_when(|log| log.contains("--allow-request-faults"));
+    // Every call logged, so a second warning would be in the log by now.
+    let log = server.stderr_when(|log| log.matches("greeter::access").count() >= 4);
     assert_eq!(
         log.matches("--allow-request-faults").count(),
         1,
@@ -289,6 +370,10 @@ fn malformed_fault_metadata_is_invalid_argument_and_the_server_goes_on() {
         let out = server.hello(&["-H", header]);
         assert_eq!(out.code, Some(64 + 3), "{header}: {out:?}");
         assert!(out.stderr.contains(says), "{header}: {out:?}");
+        assert!(
+            !out.stderr.contains("ignored"),
+            "refused, not ignored: {out:?}"
+        );
     }
     let out = server.hello(&[]);
     assert_eq!(out.stdout, "Hello world\n", "{out:?}");

@@ -87,7 +87,9 @@ Everything else goes to stderr.\n\n\
 The server runs one single-threaded runtime per worker (thread per core): one acceptor hands \
 new connections to the workers in turn, and each connection stays on its worker. This avoids \
 the cross-thread wake-ups that give a work-stealing runtime its long tail latency under many \
-connections.",
+connections.\n\n\
+For testing readiness gates and draining, SIGUSR1 turns the health service NOT_SERVING and \
+SIGUSR2 back to SERVING, without stopping the server; Greeter calls are served either way.",
         after_long_help = format!("{SERVE_EXAMPLES}\n\n{EXIT_CODES}")
     )]
     Serve(ServeArgs),

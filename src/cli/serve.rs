@@ -286,11 +286,12 @@ pub struct ServeArgs {
     )]
     pub max_connection_age_grace: Option<Duration>,
 
-    /// Serve Prometheus metrics over HTTP at ADDR, path /metrics.
+    /// Serve Prometheus metrics over HTTP at ADDR, path /metrics, and the health at /healthz.
     ///
     /// `HOST:PORT`, `:PORT` or `[IPV6]:PORT`, as for --addr (not a Unix socket). Calls by
     /// method and status code, latency histograms, calls in flight and open connections, each
-    /// per worker. Off by default.
+    /// per worker. `GET /healthz` answers 200 SERVING or 503 NOT_SERVING, for load balancers
+    /// that check over HTTP only. Off by default.
     #[arg(
         help_heading = "Logs and metrics",
         long,
@@ -348,8 +349,8 @@ pub struct ServeArgs {
     /// Names or numbers (14); without a percentage, every call. Such a call is answered at
     /// once, without the handler, with grpc-message "injected by greeter serve (a test
     /// fault)" and `greeter-fault: status=…`; it is counted in greeter_calls_total and in
-    /// greeter_injected_statuses_total, so real errors are the difference. Health and
-    /// reflection stay honest.
+    /// greeter_injected_statuses_total (as is the DEADLINE_EXCEEDED of a delay that met the
+    /// call's deadline), so real errors are the difference. Health and reflection stay honest.
     #[arg(
         help_heading = "Faults and echo (test only)",
         long,
@@ -377,8 +378,8 @@ pub struct ServeArgs {
     /// Any method may ask, health included (a call that asks is the test), and what it asks
     /// wins over --fault-delay and --fault-status. A malformed value fails the call with
     /// INVALID_ARGUMENT. Without this flag such metadata is ignored (logged once if another
-    /// fault flag is on; `greeter hello` warns of it either way). Also
-    /// lets POST /healthz/not-serving and /healthz/serving on --metrics-addr turn health.
+    /// fault flag is on; a single `greeter hello` call warns of it). Also lets
+    /// POST /healthz/not-serving and /healthz/serving on --metrics-addr turn health.
     #[arg(
         help_heading = "Faults and echo (test only)",
         long,
@@ -393,7 +394,8 @@ pub struct ServeArgs {
     /// Shows what a proxy added (x-forwarded-for, traceparent, x-envoy-*) or stripped, on
     /// every response, failed ones included. `authorization`, `proxy-authorization`, `cookie`
     /// and the names of --redact come back as `(redacted)`: present, never in clear. At most
-    /// 8 KiB is echoed; past that, `greeter-echo-truncated` counts what was left out.
+    /// 4 KiB is echoed (counted as clients count their header limits, 32 bytes a header
+    /// besides its name and value); past that, `greeter-omitted` counts what was left out.
     #[arg(
         help_heading = "Faults and echo (test only)",
         long,

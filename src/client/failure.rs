@@ -31,7 +31,17 @@ const NOT_GRPC_BODY: &str = "while receiving response with status: ";
 /// apply to a body-less answer, says UNAVAILABLE (so --retries retries it), and the message
 /// says what really came back.
 fn http_error_is_its_grpc_status(status: Status) -> Status {
-    if status.code() != Code::Internal {
+    // tonic's own words for a body it could not read, on a response that was not gRPC: a
+    // server's grpc-message quoting them, on a gRPC response, is left as the server sent it.
+    let grpc_response = status
+        .metadata()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|content_type| content_type.starts_with("application/grpc"));
+    if status.code() != Code::Internal
+        || grpc_response
+        || !status.message().starts_with("protocol error: ")
+    {
         return status;
     }
     let Some((_, http)) = status.message().split_once(NOT_GRPC_BODY) else {
@@ -243,6 +253,15 @@ mod tests {
         assert_eq!(
             http_error_is_its_grpc_status(malformed_grpc.clone()).message(),
             malformed_grpc.message()
+        );
+        // A gRPC server's own INTERNAL that quotes tonic's words keeps its code and message.
+        let mut metadata = tonic::metadata::MetadataMap::new();
+        metadata.insert("content-type", "application/grpc".parse().unwrap());
+        let quoted = page("503 Service Unavailable");
+        let relayed = Status::with_metadata(Code::Internal, quoted.message(), metadata);
+        assert_eq!(
+            http_error_is_its_grpc_status(relayed).code(),
+            Code::Internal
         );
         let other = Status::internal("something else");
         assert_eq!(

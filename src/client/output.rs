@@ -26,6 +26,8 @@ pub struct Seen {
 pub struct Echoed {
     pub authority: Option<String>,
     pub peer: Option<String>,
+    /// Headers the server left out of the echo (`greeter-omitted`), over its budget.
+    pub omitted: Option<u64>,
     /// Each name's values, in order; binary (`-bin`) values as sent, in base64.
     pub metadata: BTreeMap<String, Vec<String>>,
 }
@@ -46,16 +48,13 @@ impl Seen {
             let Some(echoed_name) = name.strip_prefix(ECHO_PREFIX) else {
                 continue;
             };
-            // The server's own count of what did not fit: not something the call carried.
-            if echoed_name == "truncated" {
-                continue;
-            }
             echoed = true;
             let values = echo.metadata.entry(echoed_name.to_owned()).or_default();
             values.push(value.unwrap_or("(binary)").to_owned());
         }
         echo.authority = text("greeter-authority");
         echo.peer = text("greeter-peer");
+        echo.omitted = text("greeter-omitted").and_then(|count| count.parse().ok());
         let echo = (echoed || echo.authority.is_some() || echo.peer.is_some()).then_some(echo);
         Seen {
             replica: text("greeter-replica"),
@@ -87,6 +86,7 @@ pub fn print_reply(reply: &HelloReply, seen: &Seen, format: OutputFormat) -> io:
                     "authority": echo.authority,
                     "peer": echo.peer,
                     "metadata": echo.metadata,
+                    "omitted": echo.omitted.unwrap_or(0),
                 });
             }
             print_line(&object.to_string())
@@ -120,6 +120,9 @@ pub fn warn_if_fault_ignored(headers: &Headers, metadata: &tonic::metadata::Meta
         .get("greeter-fault")
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
+    if injected == "refused" {
+        return; // Heard and refused (INVALID_ARGUMENT says why), not ignored.
+    }
     let ignored = [
         ("greeter-fault-status", "status="),
         ("greeter-fault-delay", "delay="),

@@ -189,7 +189,9 @@ const MAX_TRANSPARENT_RETRIES: u32 = 3;
 
 /// Whether a call failed before any server saw it: the connection it was queued on was closing
 /// (a GOAWAY from --max-connection-age or a drain came first, and hyper cancelled the request
-/// unsent), or the server refused its stream (REFUSED_STREAM). gRPC retries such calls
+/// unsent), or the server refused its stream (REFUSED_STREAM). A stream that failed with a
+/// GOAWAY's error is not among them: h2 gives that error to the streams past the GOAWAY's last
+/// stream id, but also to those the server was processing when it closed the connection. gRPC retries such calls
 /// transparently, whatever the retry policy (grpc-go does, and the spec's retry design says
 /// so): nothing was processed, so nothing can happen twice.
 fn never_reached_the_server(status: &tonic::Status) -> bool {

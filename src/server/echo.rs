@@ -5,8 +5,9 @@
 //! order), with `greeter-authority` (the `:authority` the call was sent to) and `greeter-peer`
 //! (the address it came from, as this server saw it: a proxy's, behind one). Credentials come
 //! back as `(redacted)`: present, never in clear. Response headers count against the client's
-//! header list limit (16 KiB in grpc-java and some proxies), so at most `ECHO_BUDGET` bytes are
-//! echoed and `greeter-echo-truncated` says how many headers were left out.
+//! header list limit (8 KiB in grpc-core, so Python's and C++'s clients; 16 KiB in hyper's),
+//! counted as RFC 7541 does, 32 bytes per header besides its name and value: at most
+//! `ECHO_BUDGET` of that is echoed, and `greeter-omitted` says how many headers were left out.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,12 +19,17 @@ use tower::{Layer, Service};
 pub const PREFIX: &str = "greeter-echo-";
 const AUTHORITY: HeaderName = HeaderName::from_static("greeter-authority");
 const PEER: HeaderName = HeaderName::from_static("greeter-peer");
-const TRUNCATED: HeaderName = HeaderName::from_static("greeter-echo-truncated");
+/// Outside the echo prefix, so no request header can pass for it.
+const OMITTED: HeaderName = HeaderName::from_static("greeter-omitted");
 const REDACTED: HeaderValue = HeaderValue::from_static("(redacted)");
+/// `(redacted)` in base64, for `-bin` names, whose values clients decode as base64.
+const REDACTED_BINARY: HeaderValue = HeaderValue::from_static("KHJlZGFjdGVkKQ");
 
-/// The most bytes of names and values echoed per call: half of the 16 KiB limit, leaving room
-/// for the rest of the response's headers.
-const ECHO_BUDGET: usize = 8 * 1024;
+/// The most echoed per call, counted as clients count their header list limit: half of
+/// grpc-core's 8 KiB, leaving room for the response's other headers.
+const ECHO_BUDGET: usize = 4 * 1024;
+/// What RFC 7541 (and every client's limit) adds to each header's name and value.
+const PER_HEADER: usize = 32;
 
 /// Never echoed in clear, whatever --redact says.
 const ALWAYS_REDACTED: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
@@ -71,12 +77,12 @@ impl Echo {
         let mut budget = ECHO_BUDGET;
         let mut left_out = 0usize;
         for (name, value) in request.headers() {
-            let value = if self.redacted.contains(name) {
-                REDACTED
-            } else {
-                value.clone()
+            let value = match self.redacted.contains(name) {
+                true if name.as_str().ends_with("-bin") => REDACTED_BINARY,
+                true => REDACTED,
+                false => value.clone(),
             };
-            let size = PREFIX.len() + name.as_str().len() + value.len();
+            let size = PER_HEADER + PREFIX.len() + name.as_str().len() + value.len();
             let Some(left) = budget.checked_sub(size) else {
                 left_out += 1;
                 continue;
@@ -88,7 +94,7 @@ impl Echo {
             echoed.append(echoed_name, value);
         }
         if left_out > 0 {
-            echoed.insert(TRUNCATED, HeaderValue::from(left_out));
+            echoed.insert(OMITTED, HeaderValue::from(left_out));
         }
         echoed
     }
@@ -224,12 +230,12 @@ mod tests {
         assert_eq!(values("greeter-echo-traceparent"), ["00-abc-def-01"]);
         assert_eq!(values("greeter-authority"), ["greeter.example:50051"]);
         assert_eq!(values("greeter-peer"), ["127.0.0.1:41000"]);
-        assert!(echoed.get("greeter-echo-truncated").is_none());
+        assert!(echoed.get("greeter-omitted").is_none());
     }
 
     #[test]
     fn at_most_the_budget_is_echoed() {
-        let big = "x".repeat(3000);
+        let big = "x".repeat(1500);
         let headers: Vec<(String, &str)> = (0..5)
             .map(|i| (format!("x-big-{i}"), big.as_str()))
             .collect();
@@ -241,8 +247,15 @@ mod tests {
         let kept = (0..5)
             .filter(|i| echoed.contains_key(format!("greeter-echo-x-big-{i}").as_str()))
             .count();
-        assert_eq!(kept, 2, "two of 3 KiB fit in 8 KiB");
-        assert_eq!(echoed["greeter-echo-truncated"], "3");
+        assert_eq!(kept, 2, "two of 1.5 KiB fit in 4 KiB");
+        assert_eq!(echoed["greeter-omitted"], "3");
+    }
+
+    #[test]
+    fn a_redacted_binary_value_is_still_base64() {
+        let echo = Echo::new(&["x-secret-bin".to_owned()]).unwrap();
+        let echoed = echo.headers(&request(&[("x-secret-bin", "c2VjcmV0")]), "unix");
+        assert_eq!(echoed["greeter-echo-x-secret-bin"], "KHJlZGFjdGVkKQ");
     }
 
     #[test]

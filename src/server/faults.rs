@@ -11,16 +11,17 @@
 //!   injects nothing pays nothing, and `greeter hello` tells its user the metadata was ignored.
 //!
 //! A delay holds the call before its handler runs, and never past the call's deadline: when the
-//! deadline comes first the call ends DEADLINE_EXCEEDED then, as a slow handler's would. A
-//! faulted response carries `greeter-fault` (what was injected), and the `Injected` extension
-//! tells `observe` to count and log it as injected rather than real.
+//! deadline comes first the call ends DEADLINE_EXCEEDED then, as a slow handler's would (and
+//! that status counts as injected). A faulted response carries `greeter-fault` (what was
+//! injected), and the request's `FaultNote` tells `observe` to count and log it as injected
+//! rather than real, also when the client gives up first.
 
 pub mod spec;
 
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use tower::{Layer, Service};
 use super::conformance::{
     ConformingBody, GRPC_MESSAGE, GRPC_STATUS, deadline_exceeded, grpc_deadline, trailers_only,
 };
+use super::content_type;
 use crate::exit::code_name;
 use spec::Weighted;
 
@@ -59,9 +61,11 @@ impl Injected {
 
     /// `delay=50ms status=UNAVAILABLE`: the access log's `fault` and the `greeter-fault` header.
     pub fn describe(self) -> String {
+        // Milliseconds as one token (`1500ms`, `0.5ms`): humantime's `1s 500ms` has a space,
+        // and the parts are space-separated.
         let delay = self
             .delay
-            .map(|delay| format!("delay={}", humantime::format_duration(delay)));
+            .map(|delay| format!("delay={}ms", delay.as_secs_f64() * 1000.0));
         let status = self
             .status
             .map(|code| format!("status={}", code_name(code)));
@@ -70,6 +74,22 @@ impl Injected {
             .chain(status)
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+/// Where a call's faults are noted for `observe`, which puts one in the request's extensions
+/// when the fault layer is in the stack: noted when they are decided, so a call the client
+/// gives up on during its delay is still counted and logged as faulted.
+#[derive(Clone, Default)]
+pub struct FaultNote(Arc<Mutex<Option<Injected>>>);
+
+impl FaultNote {
+    fn set(&self, injected: Injected) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(injected);
+    }
+
+    pub fn get(&self) -> Option<Injected> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -214,6 +234,10 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let faults = self.layer.faults;
         let replica = self.layer.replica;
+        // What is not gRPC gets the answer of `routes` (415), never a gRPC fault.
+        if content_type::kind(request.headers()) != content_type::Kind::Grpc {
+            return FaultFuture::passthrough(self.inner.call(request), replica);
+        }
         let asked = match faults.asked(request.headers()) {
             Ok(asked) => asked,
             Err(reason) => return FaultFuture::answer(invalid_argument(&reason), replica),
@@ -231,6 +255,10 @@ where
         };
         if !injected.any() {
             return FaultFuture::passthrough(self.inner.call(request), replica);
+        }
+        let note = request.extensions().get::<FaultNote>().cloned();
+        if let Some(note) = &note {
+            note.set(injected);
         }
         let delay = injected.delay.map(|delay| {
             let until = Instant::now().checked_add(delay);
@@ -251,17 +279,20 @@ where
             delay: delay.map(|(until, _)| Box::pin(tokio::time::sleep_until(until))),
             cut_by_deadline: delay.is_some_and(|(_, cut)| cut),
             injected,
+            note,
             replica,
             _body: PhantomData,
         }
     }
 }
 
-/// The request metadata asked for a fault in words this server does not take.
+/// The request metadata asked for a fault in words this server does not take; the response
+/// says `greeter-fault: refused`, so `greeter hello` does not take it for ignored.
 fn invalid_argument(reason: &str) -> HeaderMap {
-    let mut trailers = HeaderMap::with_capacity(2);
+    let mut trailers = HeaderMap::with_capacity(3);
     trailers.insert(GRPC_STATUS, INVALID_ARGUMENT);
     trailers.insert(GRPC_MESSAGE, grpc_message(reason));
+    trailers.insert(GREETER_FAULT, HeaderValue::from_static("refused"));
     trailers
 }
 
@@ -301,6 +332,8 @@ pin_project_lite::pin_project! {
         // The delay ends at the call's deadline, not after its whole length.
         cut_by_deadline: bool,
         injected: Injected,
+        // Where `observe` reads what was injected, if it is watching.
+        note: Option<FaultNote>,
         replica: &'static HeaderValue,
         _body: PhantomData<fn() -> B>,
     }
@@ -314,6 +347,7 @@ impl<F, B> FaultFuture<F, B> {
             delay: None,
             cut_by_deadline: false,
             injected: Injected::default(),
+            note: None,
             replica,
             _body: PhantomData,
         }
@@ -327,6 +361,7 @@ impl<F, B> FaultFuture<F, B> {
             delay: None,
             cut_by_deadline: false,
             injected: Injected::default(),
+            note: None,
             replica,
             _body: PhantomData,
         }
@@ -345,8 +380,14 @@ where
             ready!(delay.as_mut().poll(cx));
             *this.delay = None;
             if *this.cut_by_deadline {
+                // The deadline ended the call, not an injected status it may also have had:
+                // DEADLINE_EXCEEDED is what the delay caused, and is counted as injected.
                 this.answer.replace(deadline_exceeded());
                 this.inner.set(None);
+                this.injected.status = Some(Code::DeadlineExceeded);
+                if let Some(note) = this.note.as_ref() {
+                    note.set(*this.injected);
+                }
             }
         }
         let mut response = match (this.answer.take(), this.inner.as_pin_mut()) {
@@ -357,11 +398,10 @@ where
         };
         let injected = *this.injected;
         if injected.any() {
-            // Cannot fail: the description is ASCII words, digits and `=`.
+            // Cannot fail: the description is ASCII words, digits, `.` and `=`.
             let described =
                 HeaderValue::from_str(&injected.describe()).expect("an ASCII description");
             response.headers_mut().insert(GREETER_FAULT, described);
-            response.extensions_mut().insert(injected);
         }
         Poll::Ready(Ok(response))
     }
@@ -450,6 +490,11 @@ mod tests {
             status: Some(Code::Unavailable),
         };
         assert_eq!(both.describe(), "delay=50ms status=UNAVAILABLE");
+        let odd = Injected {
+            delay: Some(Duration::from_micros(1500)),
+            status: None,
+        };
+        assert_eq!(odd.describe(), "delay=1.5ms", "one token, no space");
         assert_eq!(grpc_message("50% off: ü"), "50%25 off: %C3%BC");
     }
 }

@@ -42,8 +42,8 @@ impl HealthSwitch {
         }
         if off {
             tracing::warn!(
-                "health turned NOT_SERVING by {by}: Greeter calls are still served; SIGUSR2 \
-                 turns it back"
+                "health turned NOT_SERVING by {by}: Greeter calls are still served; SIGUSR2 (or \
+                 POST /healthz/serving) turns it back"
             );
         } else {
             tracing::info!("health turned SERVING by {by}");
@@ -58,7 +58,10 @@ impl HealthSwitch {
         let switch = self.clone();
         Ok(async move {
             loop {
+                // SIGUSR1 first when both are pending: the kernel delivers 10 before 12, so
+                // `kill -USR1; kill -USR2` ends SERVING, as it was sent.
                 tokio::select! {
+                    biased;
                     Some(()) = off.recv() => switch.turn(true, "SIGUSR1"),
                     Some(()) = on.recv() => switch.turn(false, "SIGUSR2"),
                     else => return,

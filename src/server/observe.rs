@@ -19,7 +19,7 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use super::conformance::GRPC_STATUS;
-use super::faults::Injected;
+use super::faults::{FaultNote, Injected};
 use super::metrics::{MethodLabel, WorkerMetrics};
 use crate::exit::code_name;
 
@@ -30,6 +30,8 @@ pub struct ObserveLayer {
     pub metrics: Option<WorkerMetrics>,
     /// Who is on the other end of the connection: `127.0.0.1:41464`, or `unix`.
     pub peer: Arc<str>,
+    /// Whether the fault layer is in the stack: each observed call then gets a `FaultNote`.
+    pub faults: bool,
 }
 
 impl<S> Layer<S> for ObserveLayer {
@@ -40,6 +42,7 @@ impl<S> Layer<S> for ObserveLayer {
             inner,
             metrics: self.metrics.clone(),
             peer: self.peer.clone(),
+            faults: self.faults,
         }
     }
 }
@@ -49,6 +52,7 @@ pub struct Observe<S> {
     inner: S,
     metrics: Option<WorkerMetrics>,
     peer: Arc<str>,
+    faults: bool,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
@@ -63,10 +67,10 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         // With neither on (the default) this costs one cached check of the log filter per call.
         let log = tracing::enabled!(target: crate::logging::ACCESS_TARGET, tracing::Level::INFO);
-        let call = (log || self.metrics.is_some()).then(|| {
+        let mut call = (log || self.metrics.is_some()).then(|| {
             let path = request.uri().path();
             if let Some(metrics) = &self.metrics {
                 metrics.call_started();
@@ -83,6 +87,11 @@ where
                 injected: None,
             }
         });
+        if let Some(call) = call.as_mut().filter(|_| self.faults) {
+            let note = FaultNote::default();
+            request.extensions_mut().insert(note.clone());
+            call.injected = Some(note);
+        }
         let client_gone = call.as_ref().map(|call| call.client_gone.clone());
         let request = request.map(|inner| RequestBody { inner, client_gone });
         ObservedFuture {
@@ -101,8 +110,8 @@ struct Call {
     started: Instant,
     /// Set by the request body when it broke.
     client_gone: Arc<AtomicBool>,
-    /// The faults `faults` put into the call, from its response.
-    injected: Option<Injected>,
+    /// Where the fault layer notes the faults it put into the call.
+    injected: Option<FaultNote>,
 }
 
 /// What the log line says about a call besides its status and latency.
@@ -119,9 +128,10 @@ impl Call {
             status
         };
         let latency = self.started.elapsed();
+        let injected = self.injected.as_ref().and_then(FaultNote::get);
         if let Some(metrics) = &self.metrics {
             metrics.call_ended(self.method, status, latency);
-            if let Some(injected) = self.injected {
+            if let Some(injected) = injected {
                 metrics.injected(self.method, injected);
             }
         }
@@ -135,7 +145,7 @@ impl Call {
                 // Truncates only past 584 000 years.
                 latency_us = latency.as_micros() as u64,
                 // Only on calls with a fault: a test tells injected failures from real ones.
-                fault = self.injected.map(Injected::describe),
+                fault = injected.map(Injected::describe),
                 "call",
             );
         }
@@ -177,10 +187,7 @@ where
         let response = ready!(this.inner.poll(cx))?;
         // A trailers-only response (most errors) carries its status in the headers.
         let status = grpc_status(response.headers());
-        let mut call = this.call.take();
-        if let Some(call) = call.as_mut() {
-            call.injected = response.extensions().get::<Injected>().copied();
-        }
+        let call = this.call.take();
         Poll::Ready(Ok(response.map(|body| ObservedBody {
             inner: body,
             call,

@@ -74,15 +74,17 @@ impl WorkerServices {
         IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let peer: Arc<str> = peer.into();
+        let testing = self.echo.is_some() || self.faults.any();
         let observe = ObserveLayer {
             metrics: self.metrics,
             peer: peer.clone(),
+            faults: self.faults.any(),
         };
         let conformance = ConformanceLayer {
             request_timeout: self.lifecycle.request_timeout,
             replica: self.replica,
         };
-        if self.echo.is_none() && !self.faults.any() {
+        if !testing {
             let service = ServiceBuilder::new()
                 .layer(observe)
                 .layer(conformance)
@@ -93,10 +95,10 @@ impl WorkerServices {
             .layer(observe)
             // Outside the faults, so an injected status echoes too.
             .option_layer(self.echo.map(|echo| EchoLayer { echo, peer }))
-            .layer(FaultLayer {
+            .option_layer(self.faults.any().then_some(FaultLayer {
                 faults: self.faults,
                 replica: self.replica,
-            })
+            }))
             .layer(conformance)
             .service(self.routes);
         connection::serve(io, service, self.lifecycle, shutdown).await;

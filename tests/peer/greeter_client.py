@@ -31,6 +31,8 @@ def main():
     parser.add_argument("--key", help="the client certificate's private key (PEM)")
     parser.add_argument("--token", help="send `authorization: Bearer TOKEN`")
     parser.add_argument("--authority", help="the :authority the channel sends (grpc.default_authority)")
+    parser.add_argument("--header", action="append", default=[],
+                        help="send request metadata NAME=VALUE (repeatable)")
     args = parser.parse_args()
     names = args.name or ["world"]
     compression = {
@@ -38,7 +40,12 @@ def main():
         "gzip": grpc.Compression.Gzip,
         "deflate": grpc.Compression.Deflate,
     }[args.compression]
-    metadata = [("authorization", f"Bearer {args.token}")] if args.token else None
+    metadata = [("authorization", f"Bearer {args.token}")] if args.token else []
+    for header in args.header:
+        name, value = header.split("=", 1)
+        # grpcio takes -bin values as the bytes themselves (it base64-encodes them).
+        metadata.append((name, value.encode() if name.endswith("-bin") else value))
+    metadata = metadata or None
     options = [("grpc.default_authority", args.authority)] if args.authority else None
 
     if args.ca_cert:
