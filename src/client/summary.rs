@@ -16,10 +16,17 @@ fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// The summary on stderr: text for people, one JSON object with `--output json`.
-/// `connections`: how many the calls were made on (a balancer spreads connections, not calls,
-/// unless it is a gRPC-aware proxy: 1 here behind a ClusterIP Service means one pod got all).
-pub fn summarize(tally: &Tally, elapsed: Duration, connections: u64, config: &Config) {
+/// What both forms of the summary say.
+struct Figures {
+    ok: u64,
+    failed: u64,
+    calls: u64,
+    rate: f64,
+    points: [(&'static str, Duration); 5],
+    errors: BTreeMap<&'static str, u64>,
+}
+
+fn figures(tally: &Tally, elapsed: Duration) -> Figures {
     let latencies = &tally.latencies;
     let ok = latencies.count();
     let failed: u64 = tally.failures.values().map(|(count, _)| count).sum();
@@ -38,32 +45,63 @@ pub fn summarize(tally: &Tally, elapsed: Duration, connections: u64, config: &Co
         .iter()
         .map(|(code, (count, _))| (code_name(Code::from_i32(*code)), *count))
         .collect();
-    let mut stderr = std::io::stderr().lock();
+    Figures {
+        ok,
+        failed,
+        calls,
+        rate,
+        points,
+        errors,
+    }
+}
+
+/// The summary as one JSON object: what `--output json` prints, and a `--report`'s `summary`.
+pub fn json(tally: &Tally, elapsed: Duration, connections: u64) -> serde_json::Value {
+    let Figures {
+        ok,
+        calls,
+        rate,
+        points,
+        errors,
+        ..
+    } = figures(tally, elapsed);
     let (replicas, spread) = tally.spread.json();
+    let latency: serde_json::Map<String, serde_json::Value> = points
+        .iter()
+        .map(|(name, value)| (format!("{name}_ms"), json!(millis(*value))))
+        .collect();
+    json!({
+        "calls": calls,
+        "ok": ok,
+        "errors": errors,
+        "elapsed_s": elapsed.as_secs_f64(),
+        "rate_per_s": rate,
+        "connections": connections,
+        "latency": latency,
+        "stopped_answering": stopped_answering(tally).map(|(at, failed)| json!({
+            "last_ok_s": at.map(|at| at.as_secs_f64()),
+            "failed_after": failed,
+        })),
+        "replicas": replicas,
+        "spread": spread,
+    })
+}
+
+/// The summary on stderr: text for people, one JSON object with `--output json`.
+/// `connections`: how many the calls were made on (a balancer spreads connections, not calls,
+/// unless it is a gRPC-aware proxy: 1 here behind a ClusterIP Service means one pod got all).
+pub fn summarize(tally: &Tally, elapsed: Duration, connections: u64, config: &Config) {
+    let Figures {
+        ok,
+        failed,
+        calls,
+        rate,
+        points,
+        errors,
+    } = figures(tally, elapsed);
+    let mut stderr = std::io::stderr().lock();
     let _ = if config.output == crate::cli::OutputFormat::Json {
-        let latency: serde_json::Map<String, serde_json::Value> = points
-            .iter()
-            .map(|(name, value)| (format!("{name}_ms"), json!(millis(*value))))
-            .collect();
-        writeln!(
-            stderr,
-            "{}",
-            json!({
-                "calls": calls,
-                "ok": ok,
-                "errors": errors,
-                "elapsed_s": elapsed.as_secs_f64(),
-                "rate_per_s": rate,
-                "connections": connections,
-                "latency": latency,
-                "stopped_answering": stopped_answering(tally).map(|(at, failed)| json!({
-                    "last_ok_s": at.map(|at| at.as_secs_f64()),
-                    "failed_after": failed,
-                })),
-                "replicas": replicas,
-                "spread": spread,
-            })
-        )
+        writeln!(stderr, "{}", json(tally, elapsed, connections))
     } else {
         let errors = errors
             .iter()
