@@ -83,6 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Keep making SayHello calls for this long instead of --count, then print the summary')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'How many of the --count or --duration calls are in flight at once')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many of the --count or --duration calls are in flight at once')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'With --count or --duration, write the run''s report to FILE: an HTML page or JSON')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send a request header: `name: value`, or `@FILE` to read one per line')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send a request header: `name: value`, or `@FILE` to read one per line')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]')

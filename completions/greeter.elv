@@ -78,6 +78,7 @@ set edit:completion:arg-completer[greeter] = {|@words|
             cand --duration 'Keep making SayHello calls for this long instead of --count, then print the summary'
             cand -c 'How many of the --count or --duration calls are in flight at once'
             cand --concurrency 'How many of the --count or --duration calls are in flight at once'
+            cand --report 'With --count or --duration, write the run''s report to FILE: an HTML page or JSON'
             cand -H 'Send a request header: `name: value`, or `@FILE` to read one per line'
             cand --header 'Send a request header: `name: value`, or `@FILE` to read one per line'
             cand --connect-timeout 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]'

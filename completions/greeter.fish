@@ -72,6 +72,7 @@ json\t'One JSON object per reply (protobuf JSON mapping)'"
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s n -l count -d 'Make N SayHello calls over one connection, then print a summary on stderr' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l duration -d 'Keep making SayHello calls for this long instead of --count, then print the summary' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s c -l concurrency -d 'How many of the --count or --duration calls are in flight at once' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l report -d 'With --count or --duration, write the run\'s report to FILE: an HTML page or JSON' -r -F
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s H -l header -d 'Send a request header: `name: value`, or `@FILE` to read one per line' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l connect-timeout -d 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l retries -d 'Retry a call that failed with UNAVAILABLE up to N times' -r

@@ -316,6 +316,12 @@ const TABLE: &[Row] = &[
         Invalid("0"),
     ),
     row("hello", "GREETER_QUIET", "--quiet", Bool(hello_quiet)),
+    row(
+        "hello",
+        "GREETER_REPORT",
+        "--report <FILE>",
+        Invalid("x.txt"),
+    ),
     row("hello", "GREETER_STREAM", "--stream", Bool(hello_stream)),
     row(
         "hello",

@@ -2,9 +2,10 @@
 //! calls made, retried and tallied; `summary` says what happened.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, eyre};
 use futures_util::StreamExt as _;
 use indicatif::ProgressBar;
 use tokio::time::Instant;
@@ -17,12 +18,13 @@ use super::output;
 use super::progress::progress_bar;
 use super::replicas::Replicas;
 use super::retry::{Backoff, LastTry, MAX_RETRY_BACKOFF, Retries, shown};
-use super::summary::summarize;
+use super::run_report;
+use super::summary::{self, summarize};
 use super::tally::{Tally, verdict};
 use crate::proto::{HelloReply, HelloRequest};
 
 /// How many calls to make.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Repeat {
     /// Stop after this many calls (`--count`); without it, `duration` decides.
     pub count: Option<u64>,
@@ -32,6 +34,8 @@ pub struct Repeat {
     pub concurrency: usize,
     /// Print no replies, only the summary.
     pub quiet: bool,
+    /// Where to write the run's record at its end (`--report`), checked writable before.
+    pub report: Option<PathBuf>,
 }
 
 impl Repeat {
@@ -107,13 +111,24 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     }
     progress.finish_and_clear();
     let tally = tally.into_inner();
-    summarize(
-        &tally,
-        started.elapsed(),
-        replicas.connections_opened(),
-        config,
-    );
+    // Measured once, so the summary and the report say the same.
+    let (elapsed, connections) = (started.elapsed(), replicas.connections_opened());
+    summarize(&tally, elapsed, connections, config);
+    if let Some(path) = &config.repeat.report {
+        let record = record_for_report(&tally, elapsed, connections);
+        run_report::write(path, &record)
+            .map_err(|err| eyre!(run_report::cannot_write(path, &err)))?;
+    }
     verdict(&tally)
+}
+
+/// The run's record for `--report`: the summary `--output json` prints, and no per-second
+/// series yet. Temporary: `summary::record` replaces it, with the series.
+fn record_for_report(tally: &Tally, elapsed: Duration, connections: u64) -> serde_json::Value {
+    serde_json::json!({
+        "summary": summary::json(tally, elapsed, connections),
+        "seconds": [],
+    })
 }
 
 /// How many times a call that never reached the server is sent again, apart from --retries.
