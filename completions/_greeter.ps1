@@ -88,6 +88,7 @@ Register-ArgumentCompleter -Native -CommandName 'greeter' -ScriptBlock {
             [CompletionResult]::new('--max-p99', '--max-p99', [CompletionResultType]::ParameterName, 'Fail the run (exit 3) if the p99 latency of the OK calls is over DURATION')
             [CompletionResult]::new('--max-error-rate', '--max-error-rate', [CompletionResultType]::ParameterName, 'Fail the run (exit 3) if more than PERCENT of the calls failed, e.g. `0.1%`; up to that, failed calls are accepted (exit 0)')
             [CompletionResult]::new('--min-rate', '--min-rate', [CompletionResultType]::ParameterName, 'Fail the run (exit 3) if it made fewer than RATE calls a second, e.g. `1000/s`')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'With --count or --duration, write the run''s report to FILE: an HTML page or JSON')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Send a request header: `name: value`, or `@FILE` to read one per line')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Send a request header: `name: value`, or `@FILE` to read one per line')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]')

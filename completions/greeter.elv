@@ -83,6 +83,7 @@ set edit:completion:arg-completer[greeter] = {|@words|
             cand --max-p99 'Fail the run (exit 3) if the p99 latency of the OK calls is over DURATION'
             cand --max-error-rate 'Fail the run (exit 3) if more than PERCENT of the calls failed, e.g. `0.1%`; up to that, failed calls are accepted (exit 0)'
             cand --min-rate 'Fail the run (exit 3) if it made fewer than RATE calls a second, e.g. `1000/s`'
+            cand --report 'With --count or --duration, write the run''s report to FILE: an HTML page or JSON'
             cand -H 'Send a request header: `name: value`, or `@FILE` to read one per line'
             cand --header 'Send a request header: `name: value`, or `@FILE` to read one per line'
             cand --connect-timeout 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]'

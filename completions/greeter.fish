@@ -77,6 +77,7 @@ complete -c greeter -n "__fish_greeter_using_subcommand hello" -l percentiles -d
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-p99 -d 'Fail the run (exit 3) if the p99 latency of the OK calls is over DURATION' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-error-rate -d 'Fail the run (exit 3) if more than PERCENT of the calls failed, e.g. `0.1%`; up to that, failed calls are accepted (exit 0)' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l min-rate -d 'Fail the run (exit 3) if it made fewer than RATE calls a second, e.g. `1000/s`' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l report -d 'With --count or --duration, write the run\'s report to FILE: an HTML page or JSON' -r -F
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s H -l header -d 'Send a request header: `name: value`, or `@FILE` to read one per line' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l connect-timeout -d 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l retries -d 'Retry a call that failed with UNAVAILABLE up to N times' -r

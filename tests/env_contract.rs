@@ -347,6 +347,12 @@ const TABLE: &[Row] = &[
         "--min-rate <RATE>",
         Invalid("0"),
     ),
+    row(
+        "hello",
+        "GREETER_REPORT",
+        "--report <FILE>",
+        Invalid("x.txt"),
+    ),
     row("hello", "GREETER_STREAM", "--stream", Bool(hello_stream)),
     row(
         "hello",

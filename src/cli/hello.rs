@@ -235,6 +235,21 @@ pub struct HelloArgs {
         value_parser = parse_per_second
     )]
     pub min_rate: Option<f64>,
+    /// With --count or --duration, write the run's report to FILE: an HTML page or JSON.
+    ///
+    /// `FILE.html` is one self-contained page (no network: it opens from file:// anywhere)
+    /// with the run's numbers and charts: the latency histogram, req/s and p50/p99 per second,
+    /// the calls by status and, with several replicas, by replica. `FILE.json` is the same
+    /// record as JSON: the --output json summary and the per-second series. Written when the
+    /// run ends, also when Ctrl-C ends it; checked writable before the first call, so a path
+    /// that cannot be written fails at once (exit 1) naming it.
+    #[arg(
+        help_heading = "Repeated calls",
+        long,
+        env = "GREETER_REPORT",
+        value_name = "FILE"
+    )]
+    pub report: Option<PathBuf>,
 
     /// Call SayHelloStreamReply instead: print each reply as it arrives.
     #[arg(long, env = "GREETER_STREAM", conflicts_with = "bidi")]

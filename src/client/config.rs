@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use clap::ArgMatches;
 use clap::parser::ValueSource;
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, eyre};
 
 use super::call::Method;
 use super::grpc_client::Messages;
 use super::headers::{HeaderError, Headers};
 use super::patience::Patience;
 use super::repeat::Repeat;
+use super::run_report;
 use super::thresholds::Thresholds;
 use super::tls::TlsOptions;
 use super::transport::{TransportOptions, check_server_name};
@@ -80,6 +81,7 @@ fn repeat(args: &HelloArgs) -> Result<Repeat, UsageError> {
         latency_correction: !args.no_latency_correction,
         percentiles,
         thresholds,
+        report: args.report.clone(),
     })
 }
 
@@ -117,9 +119,11 @@ impl Config {
                  it; use https:// or --tls"
             );
         }
+        let repeat = repeat(&args)?;
+        check_report(&repeat)?;
         Ok(Config {
             headers,
-            repeat: repeat(&args)?,
+            repeat,
             method: method(&args),
             targets: Targets(targets),
             timeout: args.timeout,
@@ -143,6 +147,32 @@ impl Config {
                 .unwrap_or_else(|| "world".into()),
         })
     }
+}
+
+/// `--report`: a name it can write (a usage error if not), for a run of calls (not one call),
+/// and a file that can be written: checked now, before anything connects, so that a run
+/// never ends without the report it was asked for. A path that cannot be written is exit 1
+/// naming it, as an unreadable token file is.
+fn check_report(repeat: &Repeat) -> Result<()> {
+    let Some(path) = &repeat.report else {
+        return Ok(());
+    };
+    if run_report::Format::of(path).is_none() {
+        return Err(UsageError::bad_value(
+            "hello",
+            "--report <FILE>",
+            &path.display().to_string(),
+            run_report::WHICH_FORMATS,
+        )
+        .into());
+    }
+    if repeat.is_single() {
+        return Err(conflict(
+            "--report is the report of a run of calls: add --count N (more than 1) or \
+             --duration",
+        ));
+    }
+    run_report::check_writable(path).map_err(|message| eyre!(message))
 }
 
 fn method(args: &HelloArgs) -> Method {

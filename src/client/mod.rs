@@ -17,6 +17,7 @@ mod reconnect;
 mod repeat;
 mod replicas;
 mod retry;
+mod run_report;
 mod schedule;
 mod server_cert;
 mod sniffing_io;

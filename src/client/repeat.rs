@@ -2,9 +2,10 @@
 //! calls made, retried and tallied; `summary` says what happened.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, eyre};
 use futures_util::StreamExt as _;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -17,6 +18,7 @@ use super::output;
 use super::progress::{Progress, progress_bar};
 use super::replicas::Replicas;
 use super::retry::{Backoff, LastTry, MAX_RETRY_BACKOFF, Retries, shown};
+use super::run_report;
 use super::schedule::Schedule;
 use super::summary::Run;
 use super::tally::{Tally, verdict};
@@ -43,6 +45,8 @@ pub struct Repeat {
     /// The percentiles of the summary, in percent.
     pub percentiles: Vec<f64>,
     pub thresholds: Thresholds,
+    /// Where to write the run's record at its end (`--report`), checked writable before.
+    pub report: Option<PathBuf>,
 }
 
 impl Repeat {
@@ -130,6 +134,11 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
         checked: &checked,
     };
     run.print(config.output);
+    // Written after Ctrl-C too: the report covers what ran, as the summary does.
+    if let Some(path) = &repeat.report {
+        run_report::write(path, &run.record())
+            .map_err(|err| eyre!(run_report::cannot_write(path, &err)))?;
+    }
     if interrupted {
         return Err(Interrupted.into());
     }
@@ -189,11 +198,11 @@ const MAX_TRANSPARENT_RETRIES: u32 = 3;
 
 /// Whether a call failed before any server saw it: the connection it was queued on was closing
 /// (a GOAWAY from --max-connection-age or a drain came first, and hyper cancelled the request
-/// unsent), or the server refused its stream (REFUSED_STREAM). A stream that failed with a
-/// GOAWAY's error is not among them: h2 gives that error to the streams past the GOAWAY's last
-/// stream id, but also to those the server was processing when it closed the connection. gRPC retries such calls
+/// unsent), or the server refused its stream (REFUSED_STREAM). gRPC retries such calls
 /// transparently, whatever the retry policy (grpc-go does, and the spec's retry design says
-/// so): nothing was processed, so nothing can happen twice.
+/// so): nothing was processed, so nothing can happen twice. A stream that failed with a
+/// GOAWAY's error is not among them: h2 gives that error to the streams past the GOAWAY's last
+/// stream id, but also to those the server was processing when it closed the connection.
 fn never_reached_the_server(status: &tonic::Status) -> bool {
     std::iter::successors(std::error::Error::source(status), |err| err.source()).any(|err| {
         err.downcast_ref::<hyper::Error>()

@@ -136,7 +136,6 @@ impl Run<'_> {
     }
 
     /// What `--report` writes: the summary and the run second by second.
-    #[allow(dead_code)] // --report, being added beside this, writes it.
     pub fn record(&self) -> Value {
         let seconds: Vec<Value> = self
             .tally
@@ -298,6 +297,7 @@ mod tests {
             latency_correction: true,
             percentiles: vec![50.0, 99.9],
             thresholds: Default::default(),
+            report: None,
         }
     }
 

@@ -22,7 +22,6 @@ pub struct Second {
 }
 
 impl Second {
-    #[allow(dead_code)] // --report, being added beside this, writes it.
     pub fn json(&self) -> Value {
         json!({
             "second": self.second,
@@ -77,7 +76,6 @@ impl Timeline {
     }
 
     /// Every second of the run, the one in progress last (if any call ended in it).
-    #[allow(dead_code)] // --report, being added beside this, writes it.
     pub fn seconds(&self) -> Vec<Second> {
         let mut seconds = self.finished.clone();
         if self.current.calls > 0 {

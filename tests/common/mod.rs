@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
 
 pub mod certs;
+pub mod chromium;
 pub mod fake;
 pub mod frames;
 pub mod h2conn;
