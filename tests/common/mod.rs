@@ -634,6 +634,14 @@ impl Background {
         }
     }
 
+    /// Sends `signal` (e.g. `libc::SIGINT`, as Ctrl-C does) to the command.
+    pub fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).expect("a pid fits in pid_t");
+        // SAFETY: kill(2) on the pid of a child we have not reaped yet.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill({pid}, {signal})");
+    }
+
     /// The next line of stdout, waiting at most [`BOUND`]; `None` once stdout is closed.
     pub fn next_line(&self) -> Option<String> {
         match self.lines.recv_timeout(BOUND) {
