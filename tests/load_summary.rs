@@ -184,8 +184,10 @@ fn a_stalled_server_shows_in_the_corrected_latency_not_only_in_a_slower_load() {
     let corrected = run(&[]);
     let closed = run(&["--no-latency-correction"]);
     let p99 = |summary: &Value| summary["latency"]["p99_ms"].as_f64().unwrap();
+    // Calls free their slots in pairs (both held 50 ms), so one of each pair finds a slot at
+    // its time and the other waits: about half are late.
     assert!(
-        corrected["open_loop"]["late"].as_u64() > Some(40),
+        corrected["open_loop"]["late"].as_u64() > Some(20),
         "{corrected}"
     );
     // 60 calls at 40/s take 1.5 s against 0.6 s scheduled: the last waited about 0.9 s.
