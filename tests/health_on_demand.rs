@@ -47,8 +47,14 @@ fn sigusr1_and_sigusr2_turn_health_as_python_and_a_watch_see_it() {
         "Greeter calls go on: {out:?}"
     );
 
+    // Turned NOT_SERVING again: no change, so the Watch gets nothing (its next update is the
+    // SERVING below) and nothing is logged. The two signals may be pending at once: SIGUSR1
+    // is taken first, as the kernel delivers it.
+    server.signal(libc::SIGUSR1);
     turn(&server, libc::SIGUSR2, "health turned SERVING by SIGUSR2");
     assert_eq!(watcher.next_line().as_deref(), Some("SERVING"));
+    let log = server.stderr();
+    assert_eq!(log.matches("turned NOT_SERVING").count(), 1, "{log}");
     assert_eq!(check(&target, ""), "SERVING");
     assert_eq!(server.hello(&[]).stdout, "Hello world\n");
 }
@@ -75,6 +81,11 @@ fn healthz_on_the_metrics_port_follows_and_with_the_flag_turns_health() {
         total(samples, "greeter_health_serving", &[]) == 0.0
     });
     assert_eq!(total(&samples, "greeter_health_serving", &[]), 0.0);
+    monitored.server.signal(libc::SIGUSR2);
+    let samples = scrape_until(metrics, |samples| {
+        total(samples, "greeter_health_serving", &[]) == 1.0
+    });
+    assert_eq!(total(&samples, "greeter_health_serving", &[]), 1.0, "back");
 
     // Without --allow-request-faults nobody on the network may turn it.
     let (status, body) = post(metrics, "/healthz/serving");

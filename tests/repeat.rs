@@ -142,3 +142,25 @@ fn a_long_run_into_a_pipe_shows_no_progress_bar() {
         "no bar on a terminal: {shown:?}"
     );
 }
+
+#[test]
+fn a_call_the_server_never_processed_is_sent_again_and_one_it_did_is_not() {
+    use common::fake::{H2Server, Treatment};
+    // REFUSED_STREAM says the server did not process the call: gRPC sends it again,
+    // transparently, whatever --retries says.
+    let refusing = H2Server::start(&[Treatment::Refuse]);
+    let out = common::hello(&["--addr", &refusing.addr, "--count", "2", "-q"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.starts_with("calls 2, ok 2, errors 0"), "{out:?}");
+    assert_eq!(refusing.requests(), 3, "the refused call once more");
+
+    // A stream reset after the server read it may have done its work: not sent again.
+    let resetting = H2Server::start(&[Treatment::ResetAfterReading]);
+    let out = common::hello(&["--addr", &resetting.addr, "--count", "2", "-q"]);
+    assert!(out.stderr.starts_with("calls 2, ok 1, errors 1"), "{out:?}");
+    assert_eq!(
+        resetting.requests(),
+        2,
+        "no second try of the call that reached it"
+    );
+}

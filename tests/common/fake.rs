@@ -163,3 +163,105 @@ fn listen(tcp: TcpStream, deadline: Instant) -> Heard {
         closed_by_client,
     }
 }
+
+/// What [`H2Server`] does with a request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Treatment {
+    /// Answers `Hello ` + nothing, OK: a real server's reply, as far as a client can tell.
+    Answer,
+    /// Resets the stream with REFUSED_STREAM before reading it: the server never processed it.
+    Refuse,
+    /// Reads the request, then resets the stream with INTERNAL_ERROR: it reached the server.
+    ResetAfterReading,
+}
+
+/// A plaintext HTTP/2 server on loopback (the h2 crate's, on its own runtime) that treats the
+/// n-th request as `plan[n]` says, and answers every request past the plan. Counts them;
+/// stopped and joined on drop.
+pub struct H2Server {
+    pub addr: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl H2Server {
+    pub fn start(plan: &'static [Treatment]) -> H2Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = requests.clone();
+        runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    let Ok(mut connection) = h2::server::handshake(stream).await else {
+                        return;
+                    };
+                    while let Some(Ok((request, respond))) = connection.accept().await {
+                        let n = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let treatment = plan.get(n).copied().unwrap_or(Treatment::Answer);
+                        tokio::spawn(treat(request, respond, treatment));
+                    }
+                });
+            }
+        });
+        H2Server {
+            addr,
+            requests,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// How many requests it has had so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+async fn treat(
+    request: http::Request<h2::RecvStream>,
+    mut respond: h2::server::SendResponse<bytes::Bytes>,
+    treatment: Treatment,
+) {
+    if treatment == Treatment::Refuse {
+        respond.send_reset(h2::Reason::REFUSED_STREAM);
+        return;
+    }
+    let mut body = request.into_body();
+    while let Some(Ok(data)) = body.data().await {
+        let _ = body.flow_control().release_capacity(data.len());
+    }
+    if treatment == Treatment::ResetAfterReading {
+        respond.send_reset(h2::Reason::INTERNAL_ERROR);
+        return;
+    }
+    let response = http::Response::builder()
+        .status(200)
+        .header("content-type", "application/grpc")
+        .body(())
+        .unwrap();
+    let Ok(mut stream) = respond.send_response(response, false) else {
+        return;
+    };
+    // HelloReply { message: "Hello " }, length-prefixed.
+    let reply = bytes::Bytes::from_static(b"\x00\x00\x00\x00\x08\x0a\x06Hello ");
+    let _ = stream.send_data(reply, false);
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+    let _ = stream.send_trailers(trailers);
+}
+
+impl Drop for H2Server {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(BOUND);
+        }
+    }
+}
