@@ -17,8 +17,13 @@ const REPLICAS: [&str; 3] = ["r1", "r2", "r3"];
 
 /// One `greeter serve --replica NAME` on loopback for each of [`REPLICAS`].
 fn replicas() -> Vec<Server> {
+    replicas_with(&[])
+}
+
+/// The same, each with `args` besides.
+fn replicas_with(args: &[&str]) -> Vec<Server> {
     REPLICAS
-        .map(|name| Server::start_on_loopback(&["--replica", name]))
+        .map(|name| Server::start_on_loopback(&[&["--replica", name], args].concat()))
         .into()
 }
 
@@ -144,9 +149,7 @@ fn nginx_in_front_of(replicas: &[Server]) -> Option<Nginx> {
 
 #[test]
 fn through_nginx_the_echo_shows_what_nginx_added_and_where_it_connected_from() {
-    let replicas: Vec<Server> = REPLICAS
-        .map(|name| Server::start_on_loopback(&["--replica", name, "--echo-metadata"]))
-        .into();
+    let replicas = replicas_with(&["--echo-metadata"]);
     let Some(nginx) = nginx_in_front_of(&replicas) else {
         return;
     };
@@ -196,9 +199,7 @@ fn through_nginx_the_echo_shows_what_nginx_added_and_where_it_connected_from() {
 
 #[test]
 fn through_nginx_an_injected_status_arrives_unchanged() {
-    let replicas: Vec<Server> = REPLICAS
-        .map(|name| Server::start_on_loopback(&["--replica", name, "--allow-request-faults"]))
-        .into();
+    let replicas = replicas_with(&["--allow-request-faults"]);
     let Some(nginx) = nginx_in_front_of(&replicas) else {
         return;
     };

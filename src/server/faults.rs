@@ -340,24 +340,24 @@ pin_project_lite::pin_project! {
 }
 
 impl<F, B> FaultFuture<F, B> {
+    /// The handler's response, as it comes.
     fn passthrough(inner: F, replica: &'static HeaderValue) -> Self {
-        FaultFuture {
-            inner: Some(inner),
-            answer: None,
-            delay: None,
-            cut_by_deadline: false,
-            injected: Injected::default(),
-            note: None,
-            replica,
-            _body: PhantomData,
-        }
+        Self::without_faults(Some(inner), None, replica)
     }
 
     /// `status` at once, without the handler.
     fn answer(status: HeaderMap, replica: &'static HeaderValue) -> Self {
+        Self::without_faults(None, Some(status), replica)
+    }
+
+    fn without_faults(
+        inner: Option<F>,
+        answer: Option<HeaderMap>,
+        replica: &'static HeaderValue,
+    ) -> Self {
         FaultFuture {
-            inner: None,
-            answer: Some(status),
+            inner,
+            answer,
             delay: None,
             cut_by_deadline: false,
             injected: Injected::default(),
