@@ -4,15 +4,19 @@
 use std::cell::Cell;
 
 use color_eyre::eyre::{Report, Result, WrapErr};
+use http::uri::PathAndQuery;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::LinesStream;
+use tonic::client::Grpc;
 use tonic::transport::Channel;
 use tonic::{Request, Status, Streaming};
+use tonic_prost::ProstCodec;
 
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
+use super::h2_channel::H2Channel;
 use super::headers::Headers;
 use super::output::{self, Seen};
 use super::patience;
@@ -165,6 +169,25 @@ pub async fn say_hello(
     headers: &Headers,
 ) -> Result<tonic::Response<HelloReply>, Status> {
     client.say_hello(timed(request, deadline, headers)).await
+}
+
+/// SayHello on a replica's channel, as [`say_hello`] makes it: each call of a repeated run.
+pub async fn say_hello_on(
+    client: &mut Grpc<H2Channel>,
+    request: HelloRequest,
+    deadline: Instant,
+    headers: &Headers,
+) -> Result<tonic::Response<HelloReply>, Status> {
+    // The channel is never not ready: a failure to connect comes as the call's outcome.
+    client.ready().await?;
+    let path = PathAndQuery::from_static("/helloworld.Greeter/SayHello");
+    client
+        .unary(
+            timed(request, deadline, headers),
+            path,
+            ProstCodec::default(),
+        )
+        .await
 }
 
 /// Whether a failed call ended with UNAVAILABLE, the one status worth retrying.

@@ -7,6 +7,7 @@ mod destination;
 mod diagnosis;
 mod failure;
 mod grpc_client;
+mod h2_channel;
 mod headers;
 mod insecure;
 mod latencies;

@@ -10,9 +10,10 @@ use indicatif::ProgressBar;
 use tokio::time::Instant;
 use tonic::Code;
 
-use super::call::{Method, say_hello};
+use super::call::{Method, say_hello_on};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
+use super::h2_channel::Http2Failure;
 use super::output;
 use super::progress::progress_bar;
 use super::replicas::Replicas;
@@ -120,18 +121,20 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
 const MAX_TRANSPARENT_RETRIES: u32 = 3;
 
 /// Whether a call failed before any server saw it: the connection it was queued on was closing
-/// (a GOAWAY from --max-connection-age or a drain came first, and hyper cancelled the request
-/// unsent), or the server refused its stream (REFUSED_STREAM). gRPC retries such calls
-/// transparently, whatever the retry policy (grpc-go does, and the spec's retry design says
-/// so): nothing was processed, so nothing can happen twice.
+/// (a GOAWAY from --max-connection-age or a drain came first, and the request went unsent), its
+/// stream was above the last one a GOAWAY let in (sent as the GOAWAY was on its way: h2 fails
+/// those streams with the GOAWAY's error, and only those), or the server refused its stream
+/// (REFUSED_STREAM). gRPC retries such calls transparently, whatever the retry policy (grpc-go
+/// does, and the spec's retry design says so): nothing was processed, so nothing can happen
+/// twice.
 fn never_reached_the_server(status: &tonic::Status) -> bool {
     std::iter::successors(std::error::Error::source(status), |err| err.source()).any(|err| {
-        err.downcast_ref::<hyper::Error>()
-            .is_some_and(hyper::Error::is_canceled)
-            || err
-                .downcast_ref::<h2::Error>()
-                .and_then(h2::Error::reason)
-                .is_some_and(|reason| reason == h2::Reason::REFUSED_STREAM)
+        err.downcast_ref::<Http2Failure>()
+            .is_some_and(Http2Failure::is_canceled)
+            || err.downcast_ref::<h2::Error>().is_some_and(|err| {
+                (err.is_go_away() && err.is_remote())
+                    || err.reason() == Some(h2::Reason::REFUSED_STREAM)
+            })
     })
 }
 
@@ -159,7 +162,7 @@ async fn call_with_retries(
         let request = HelloRequest {
             name: config.name.clone(),
         };
-        let call = say_hello(&mut pick.client, request, deadline, &config.headers);
+        let call = say_hello_on(&mut pick.client, request, deadline, &config.headers);
         let result = tokio::time::timeout_at(deadline, call).await;
         if let Ok(Err(status)) = &result
             && transparent_retries < MAX_TRANSPARENT_RETRIES

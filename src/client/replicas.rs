@@ -12,17 +12,17 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use tonic::Code;
-use tonic::transport::Channel;
+use tonic::client::Grpc;
 
 use super::connect::resolve;
 use super::destination::Destination;
 use super::diagnosis::Troubles;
 use super::grpc_client::Messages;
+use super::h2_channel::H2Channel;
 use super::reconnect::Reconnect;
 use super::transport::Transport;
 use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
-use crate::proto::greeter_client::GreeterClient;
 
 /// How often host names are resolved again.
 pub const RESOLVE_EVERY: Duration = Duration::from_secs(5);
@@ -41,14 +41,14 @@ pub struct Replicas {
 
 struct Member {
     addr: Option<SocketAddr>,
-    client: GreeterClient<Channel>,
+    client: Grpc<H2Channel>,
     reconnect: Reconnect,
     set_aside_until: Option<Instant>,
 }
 
 /// A replica picked for one call.
 pub struct Pick {
-    pub client: GreeterClient<Channel>,
+    pub client: Grpc<H2Channel>,
     member: Option<SocketAddr>,
 }
 
@@ -63,10 +63,10 @@ impl Replicas {
         let members = match targets.0.as_slice() {
             [target @ Target::Unix(path)] => {
                 let destination = Destination::Unix(path.clone());
-                let (channel, reconnect) = transport.lazy(target, destination);
+                let (channel, origin, reconnect) = transport.replica(target, destination);
                 vec![Member {
                     addr: None,
-                    client: messages.client(channel),
+                    client: messages.replica_client(channel, origin),
                     reconnect,
                     set_aside_until: None,
                 }]
@@ -184,10 +184,11 @@ impl Replicas {
 /// The replica at `addr`, one of `target`'s addresses: connected (through the same transport
 /// as every other channel, TLS included) at its first call.
 fn member(transport: &Transport, messages: Messages, target: &Target, addr: SocketAddr) -> Member {
-    let (channel, reconnect) = transport.lazy(target, Destination::Tcp(Arc::new([addr])));
+    let destination = Destination::Tcp(Arc::new([addr]));
+    let (channel, origin, reconnect) = transport.replica(target, destination);
     Member {
         addr: Some(addr),
-        client: messages.client(channel),
+        client: messages.replica_client(channel, origin),
         reconnect,
         set_aside_until: None,
     }
