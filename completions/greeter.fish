@@ -69,9 +69,10 @@ complete -c greeter -n "__fish_greeter_using_subcommand hello" -s a -l addr -d '
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s t -l timeout -d 'Deadline of the whole call, connecting included' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s o -l output -d 'How to print replies and failures' -r -f -a "text\t'The greeting alone, one line per reply'
 json\t'One JSON object per reply (protobuf JSON mapping)'"
-complete -c greeter -n "__fish_greeter_using_subcommand hello" -s n -l count -d 'Make N SayHello calls over one connection, then print a summary on stderr' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -s n -l count -d 'Make N SayHello calls (over one connection: see --connections), then a summary on stderr' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l duration -d 'Keep making SayHello calls for this long instead of --count, then print the summary' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s c -l concurrency -d 'How many of the --count or --duration calls are in flight at once' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l connections -d 'Open N connections to each address for the --count or --duration calls, which take them in turn' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s H -l header -d 'Send a request header: `name: value`, or `@FILE` to read one per line' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l connect-timeout -d 'Bound each attempt to connect (TCP and HTTP/2 handshake) [default: the deadline]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l retries -d 'Retry a call that failed with UNAVAILABLE up to N times' -r

@@ -71,6 +71,7 @@ impl Config {
                 count: args.count.or(args.duration.is_none().then_some(1)),
                 duration: args.duration,
                 concurrency: args.concurrency.get(),
+                connections: args.connections.get(),
                 quiet: args.quiet,
             },
             method: method(&args),

@@ -112,6 +112,12 @@ async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
     // The probe's channel is not kept: each replica has a channel of its own, which reconnects
     // as gRPC channels do.
     drop(probe.await?);
-    let replicas = replicas::Replicas::new(&config.targets, transport, config.messages).await?;
+    let replicas = replicas::Replicas::new(
+        &config.targets,
+        transport,
+        config.messages,
+        config.repeat.connections,
+    )
+    .await?;
     repeat::run(config, &replicas).await
 }

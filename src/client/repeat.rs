@@ -31,6 +31,8 @@ pub struct Repeat {
     pub duration: Option<Duration>,
     /// Calls in flight at once.
     pub concurrency: usize,
+    /// Connections (channels) per replica address, taking the calls in turn.
+    pub connections: usize,
     /// Print no replies, only the summary.
     pub quiet: bool,
 }
