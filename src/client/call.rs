@@ -2,6 +2,7 @@
 //! deadline and the `-H` headers, print each reply as it arrives, and name the failure.
 
 use std::cell::Cell;
+use std::time::Duration;
 
 use color_eyre::eyre::{Report, Result, WrapErr};
 use http::uri::PathAndQuery;
@@ -11,6 +12,7 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::LinesStream;
 use tonic::client::Grpc;
 use tonic::codec::{BufferSettings, Codec};
+use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;
 use tonic::{Request, Status, Streaming};
 use tonic_prost::{ProstDecoder, ProstEncoder};
@@ -183,8 +185,52 @@ pub async fn say_hello_on(
     client.ready().await?;
     let path = PathAndQuery::from_static("/helloworld.Greeter/SayHello");
     client
-        .unary(timed(request, deadline, headers), path, SmallMessages)
+        .unary(timed_alike(request, deadline, headers), path, SmallMessages)
         .await
+}
+
+/// As [`timed`], with the deadline in whole milliseconds when 100 ms or more remain (rounded
+/// down: the server gives up no later than we do). tonic's `set_timeout` writes microseconds,
+/// a value that differs from one call to the next, so each call's `grpc-timeout` was a new
+/// entry for HPACK to encode, add to the connection's table and evict another for; calls
+/// made within the same millisecond of their deadline now send the same header, which HPACK
+/// sends as an index.
+fn timed_alike(
+    message: HelloRequest,
+    deadline: Instant,
+    headers: &Headers,
+) -> Request<HelloRequest> {
+    let mut request = Request::new(message);
+    headers.apply(request.metadata_mut());
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let value = grpc_timeout(remaining);
+    match AsciiMetadataValue::try_from(value.as_str()) {
+        Ok(value) => {
+            request.metadata_mut().insert("grpc-timeout", value);
+        }
+        Err(_) => request.set_timeout(remaining),
+    }
+    request
+}
+
+/// `grpc-timeout`'s value for `remaining`: at most 8 digits and a unit (gRPC's PROTOCOL-HTTP2),
+/// milliseconds when 100 ms or more remain, else microseconds.
+fn grpc_timeout(remaining: Duration) -> String {
+    const MAX: u128 = 99_999_999;
+    let millis = remaining.as_millis();
+    if millis < 100 {
+        return format!("{}u", remaining.as_micros());
+    }
+    if millis <= MAX {
+        return format!("{millis}m");
+    }
+    let secs = u128::from(remaining.as_secs());
+    if secs <= MAX {
+        return format!("{secs}S");
+    }
+    // At most 8 digits: --timeout is at most 100 years (`cli::MAX_DURATION`), 52 596 000
+    // minutes.
+    format!("{}M", secs / 60)
 }
 
 /// tonic's protobuf codec with buffers for small messages. Its own start each call's request and
@@ -256,4 +302,27 @@ async fn print_each(
 fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send + 'static {
     let lines = BufReader::new(tokio::io::stdin()).lines();
     LinesStream::new(lines).map_while(|line| line.ok().map(|name| HelloRequest { name }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_is_whole_milliseconds_from_100_ms_and_8_digits_at_most() {
+        let shown = |micros: u64| grpc_timeout(Duration::from_micros(micros));
+        assert_eq!(shown(999_987), "999m", "rounded down");
+        assert_eq!(
+            shown(999_001),
+            "999m",
+            "the same for calls within a millisecond"
+        );
+        assert_eq!(shown(100_000), "100m");
+        assert_eq!(shown(99_999), "99999u", "precise when little is left");
+        assert_eq!(shown(0), "0u");
+        assert_eq!(shown(30_000_000), "30000m");
+        let century = Duration::from_secs(100 * 365 * 24 * 3600 + 3600);
+        assert_eq!(grpc_timeout(century), "52560060M");
+        assert_eq!(grpc_timeout(Duration::from_secs(99_999_999)), "99999999S");
+    }
 }
