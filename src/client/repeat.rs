@@ -1,11 +1,12 @@
 //! Repeated calls (`--count`, `--duration`, `--concurrency`) over the replicas' channels: the
 //! calls made, retried and tallied; `summary` says what happened.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
 use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use indicatif::ProgressBar;
 use tokio::time::Instant;
 use tonic::Code;
@@ -53,10 +54,16 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     let started = Instant::now();
     // Cannot overflow: --duration and --timeout are at most 100 years (`cli::MAX_DURATION`).
     let end = repeat.duration.map(|duration| started + duration);
-    let calls = futures_util::stream::iter(0..repeat.count.unwrap_or(u64::MAX))
-        .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)));
+    let count = repeat.count.unwrap_or(u64::MAX);
+    let made = Cell::new(0);
+    // Whether to make another call: the count not reached, the time not up.
+    let another = || {
+        let more = made.get() < count && end.is_none_or(|end| Instant::now() < end);
+        made.set(made.get() + u64::from(more));
+        more
+    };
 
-    let calling = calls.for_each_concurrent(repeat.concurrency, |_| {
+    let call = || {
         let (tally, progress) = (&tally, &progress);
         async move {
             let call_started = Instant::now();
@@ -103,7 +110,17 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
             }
             progress.inc(1);
         }
-    });
+    };
+    // `concurrency` callers, each making its calls one after another: one future (and one
+    // allocation) per caller rather than per call, as `for_each_concurrent` made.
+    let callers: FuturesUnordered<_> = (0..repeat.concurrency)
+        .map(|_| async {
+            while another() {
+                call().await;
+            }
+        })
+        .collect();
+    let calling = callers.for_each(|()| std::future::ready(()));
     tokio::select! {
         () = calling => {}
         never = replicas.keep_resolving() => match never {},
