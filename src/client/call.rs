@@ -1,7 +1,7 @@
 //! One call of the Greeter: connect (as patiently as asked), send the request with the
 //! deadline and the `-H` headers, print each reply as it arrives, and name the failure.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use color_eyre::eyre::{Report, Result, WrapErr};
@@ -12,7 +12,7 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::LinesStream;
 use tonic::client::Grpc;
 use tonic::codec::{BufferSettings, Codec};
-use tonic::metadata::AsciiMetadataValue;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use tonic::transport::Channel;
 use tonic::{Request, Status, Streaming};
 use tonic_prost::{ProstDecoder, ProstEncoder};
@@ -180,37 +180,56 @@ pub async fn say_hello_on(
     request: HelloRequest,
     deadline: Instant,
     headers: &Headers,
+    timeouts: &Timeouts,
 ) -> Result<tonic::Response<HelloReply>, Status> {
     // The channel is never not ready: a failure to connect comes as the call's outcome.
     client.ready().await?;
     let path = PathAndQuery::from_static("/helloworld.Greeter/SayHello");
-    client
-        .unary(timed_alike(request, deadline, headers), path, SmallMessages)
-        .await
+    let mut request = Request::new(request);
+    headers.apply(request.metadata_mut());
+    timeouts.set(&mut request, deadline);
+    client.unary(request, path, SmallMessages).await
 }
 
-/// As [`timed`], with the deadline in whole milliseconds when 100 ms or more remain (rounded
-/// down: the server gives up no later than we do). tonic's `set_timeout` writes microseconds,
-/// a value that differs from one call to the next, so each call's `grpc-timeout` was a new
-/// entry for HPACK to encode, add to the connection's table and evict another for; calls
-/// made within the same millisecond of their deadline now send the same header, which HPACK
-/// sends as an index.
-fn timed_alike(
-    message: HelloRequest,
-    deadline: Instant,
-    headers: &Headers,
-) -> Request<HelloRequest> {
-    let mut request = Request::new(message);
-    headers.apply(request.metadata_mut());
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let value = grpc_timeout(remaining);
-    match AsciiMetadataValue::try_from(value.as_str()) {
-        Ok(value) => {
-            request.metadata_mut().insert("grpc-timeout", value);
+/// The `grpc-timeout` of a repeated run's calls: as [`timed`] sets it, but in whole
+/// milliseconds when 100 ms or more remain (rounded down: the server gives up no later than
+/// we do). tonic's `set_timeout` writes microseconds, a value that differs from one call to the
+/// next, so each call's `grpc-timeout` was a new entry for HPACK to encode, add to the
+/// connection's table and evict another for; calls made within the same millisecond of their
+/// deadline now send the same header, which HPACK sends as an index, and which is made once.
+pub struct Timeouts {
+    key: AsciiMetadataKey,
+    /// The last value made, and its milliseconds.
+    last: RefCell<Option<(u128, AsciiMetadataValue)>>,
+}
+
+impl Timeouts {
+    pub fn new() -> Timeouts {
+        Timeouts {
+            key: AsciiMetadataKey::from_static("grpc-timeout"),
+            last: RefCell::new(None),
         }
-        Err(_) => request.set_timeout(remaining),
     }
-    request
+
+    fn set<T>(&self, request: &mut Request<T>, deadline: Instant) {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let millis = remaining.as_millis();
+        let mut last = self.last.borrow_mut();
+        let value = match &*last {
+            Some((made, value)) if *made == millis => value.clone(),
+            _ => match AsciiMetadataValue::try_from(grpc_timeout(remaining)) {
+                Ok(value) => {
+                    if millis >= 100 {
+                        *last = Some((millis, value.clone()));
+                    }
+                    value
+                }
+                // Cannot happen (digits and a unit are ASCII); tonic's own, in any case.
+                Err(_) => return request.set_timeout(remaining),
+            },
+        };
+        request.metadata_mut().insert(self.key.clone(), value);
+    }
 }
 
 /// `grpc-timeout`'s value for `remaining`: at most 8 digits and a unit (gRPC's PROTOCOL-HTTP2),

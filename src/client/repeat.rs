@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use tokio::time::Instant;
 use tonic::Code;
 
-use super::call::{Method, say_hello_on};
+use super::call::{Method, Timeouts, say_hello_on};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
 use super::h2_channel::Http2Failure;
@@ -63,13 +63,14 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
         more
     };
 
+    let timeouts = Timeouts::new();
     let call = || {
-        let (tally, progress) = (&tally, &progress);
+        let (tally, progress, timeouts) = (&tally, &progress, &timeouts);
         async move {
             let call_started = Instant::now();
             // Cannot overflow: see `end`.
             let deadline = call_started + config.timeout;
-            let outcome = call_with_retries(replicas, config, deadline).await;
+            let outcome = call_with_retries(replicas, config, deadline, timeouts).await;
             let elapsed = call_started.elapsed();
             let failure = match outcome {
                 Ok(Ok(reply)) => {
@@ -164,6 +165,7 @@ async fn call_with_retries(
     replicas: &Replicas,
     config: &Config,
     deadline: Instant,
+    timeouts: &Timeouts,
 ) -> Result<
     std::result::Result<tonic::Response<HelloReply>, tonic::Status>,
     tokio::time::error::Elapsed,
@@ -181,7 +183,13 @@ async fn call_with_retries(
         let request = HelloRequest {
             name: config.name.clone(),
         };
-        let call = say_hello_on(&mut pick.client, request, deadline, &config.headers);
+        let call = say_hello_on(
+            &mut pick.client,
+            request,
+            deadline,
+            &config.headers,
+            timeouts,
+        );
         let result = tokio::time::timeout_at(deadline, call).await;
         if let Ok(Err(status)) = &result
             && transparent_retries < MAX_TRANSPARENT_RETRIES
