@@ -196,6 +196,8 @@ def markdown(out, fields):
         "```",
         "",
         "`request.bin` is one SayHello request in gRPC framing: bytes `00 00 00 00 07 0a 05 77 6f 72 6c 64`.",
+        "Where the client's instructions go, what each change to it saved and what did not pay:",
+        "[bench/notes.md](bench/notes.md#the-load-generator-2026-12-02).",
     ]
     if mem:
         seconds = int(fields["memory_s"])
