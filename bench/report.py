@@ -7,8 +7,9 @@
       runs each command RUNS times under GNU time and records the median of its peak RSS
   report.py write RESULTS ONESHOT_JSONS ONESHOT_RSS BENCHMARKS_MD CHART_SVG COMMAND
       (ONESHOT_JSONS: hyperfine's exports of the rounds, comma-separated)
-      writes the tables of every run, the ratios and the chart, keeping the soak's section
-      (bench/soak.sh --record) of the BENCHMARKS_MD it replaces
+      writes the tables of every run, the ratios and the chart, keeping the load generator's
+      and the soak's sections (bench/load.sh --record, bench/soak.sh --record) of the
+      BENCHMARKS_MD it replaces
 """
 
 import datetime
@@ -285,13 +286,15 @@ def write(results, oneshot_json, oneshot_rss, markdown, svg, command):
     if len(names) == 2:
         a, b = oneshot[names[0]], oneshot[names[1]]
         out += ["", f"{names[0]} / {names[1]} median wall time: {ratio(a['median'], b['median'])}."]
-    # bench/soak.sh --record writes the soak's section between these markers; it is not
-    # measured here, so it is carried over from the file being replaced.
+    # bench/load.sh --record and bench/soak.sh --record write their sections between these
+    # markers; they are not measured here, so they are carried over from the file being
+    # replaced (bench/run.sh runs load.sh once this is written).
     if os.path.exists(markdown):
         old = open(markdown).read()
-        begin, end = old.find("<!-- soak -->"), old.find("<!-- /soak -->")
-        if 0 <= begin < end:
-            out += ["", old[begin:end + len("<!-- /soak -->")]]
+        for section in ("load", "soak"):
+            begin, end = old.find(f"<!-- {section} -->"), old.find(f"<!-- /{section} -->")
+            if 0 <= begin < end:
+                out += ["", old[begin:end + len(f"<!-- /{section} -->")]]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):
         out += ["", open(notes).read().rstrip()]

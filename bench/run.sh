@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: greeter against grpc-go (Debian's 1.33, GOMAXPROCS=1) and an untuned tonic
-# 0.14 greeter, side by side on this machine in the same run, then BENCHMARKS.md and a chart.
+# 0.14 greeter, side by side on this machine in the same run, then BENCHMARKS.md and a chart;
+# then greeter hello as a load generator against h2load, and its memory over 10 minutes
+# (bench/load.sh, which writes its own section of BENCHMARKS.md).
 #
 #   bench/run.sh                 two runs, 8 s per server and setting after a 2 s warm-up,
 #                                in slices of 2 s with the servers taking turns
@@ -182,3 +184,6 @@ stop_servers
 python3 bench/report.py write "$results" "$(IFS=,; echo "${oneshots[*]}")" "$out/oneshot-rss.json" \
     "$root/BENCHMARKS.md" "$root/bench/chart.svg" "bench/run.sh --runs $runs --seconds $seconds"
 say "wrote BENCHMARKS.md and bench/chart.svg"
+
+# --- greeter as a load generator: greeter hello against h2load, and its memory -----------------
+bench/load.sh --runs "$runs" --bin "$greeter" --instructions --record

@@ -55,7 +55,7 @@ _greeter() {
             return 0
             ;;
         greeter__subcmd__hello)
-            opts="-a -t -o -n -c -q -H -v -h -V --name --addr --timeout --output --count --duration --concurrency --quiet --rate --no-latency-correction --percentiles --max-p99 --max-error-rate --min-rate --report --stream --header --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --tls --ca-cert --cert --key --server-name --insecure-skip-verify --token-file --compress --max-recv-msg-size --max-send-msg-size --keepalive-interval --keepalive-timeout --bidi --help --version"
+            opts="-a -t -o -n -c -q -H -v -h -V --name --addr --timeout --output --count --duration --concurrency --connections --quiet --rate --no-latency-correction --percentiles --max-p99 --max-error-rate --min-rate --report --stream --header --wait-for-ready --connect-timeout --retries --retry-backoff --verbose --tls --ca-cert --cert --key --server-name --insecure-skip-verify --token-file --compress --max-recv-msg-size --max-send-msg-size --keepalive-interval --keepalive-timeout --bidi --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -106,6 +106,10 @@ _greeter() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

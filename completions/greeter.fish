@@ -69,9 +69,10 @@ complete -c greeter -n "__fish_greeter_using_subcommand hello" -s a -l addr -d '
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s t -l timeout -d 'Deadline of the whole call, connecting included' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s o -l output -d 'How to print replies and failures' -r -f -a "text\t'The greeting alone, one line per reply'
 json\t'One JSON object per reply (protobuf JSON mapping)'"
-complete -c greeter -n "__fish_greeter_using_subcommand hello" -s n -l count -d 'Make N SayHello calls over one connection, then print a summary on stderr' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -s n -l count -d 'Make N SayHello calls (over one connection: see --connections), then a summary on stderr' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l duration -d 'Keep making SayHello calls for this long instead of --count, then print the summary' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -s c -l concurrency -d 'How many of the --count or --duration calls are in flight at once' -r
+complete -c greeter -n "__fish_greeter_using_subcommand hello" -l connections -d 'Open N connections to each address for the --count or --duration calls, which take them in turn' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l rate -d 'Make the --count or --duration calls at RATE a second, each at its scheduled time (an open-loop load, as wrk2 and oha --rate), or ramp linearly: `100..2000` over --duration' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l percentiles -d 'The latency percentiles of the summary, comma-separated [default: 50,90,99,99.9,99.99]' -r
 complete -c greeter -n "__fish_greeter_using_subcommand hello" -l max-p99 -d 'Fail the run (exit 3) if the p99 latency of the OK calls is over DURATION' -r

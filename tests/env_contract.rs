@@ -315,6 +315,12 @@ const TABLE: &[Row] = &[
         "--concurrency <C>",
         Invalid("0"),
     ),
+    row(
+        "hello",
+        "GREETER_CONNECTIONS",
+        "--connections <N>",
+        Observe(hello_connections),
+    ),
     row("hello", "GREETER_QUIET", "--quiet", Bool(hello_quiet)),
     row("hello", "GREETER_RATE", "--rate <RATE>", Invalid("0")),
     row(
@@ -1009,6 +1015,21 @@ fn hello_count() {
     assert_greets(&out, "Hello world\nHello world\nHello world\n");
     let out = server_hello_env(&server, &["--count", "1"], &[("GREETER_COUNT", "3")]);
     assert_greets(&out, "Hello world\n");
+}
+
+fn hello_connections() {
+    let server = Server::start();
+    let on = |args: &[&str]| {
+        let mut all = vec!["-n", "6", "-q"];
+        all.extend_from_slice(args);
+        let out = server_hello_env(&server, &all, &[("GREETER_CONNECTIONS", "3")]);
+        assert_greets(&out, "");
+        out.stderr
+    };
+    let summary = on(&[]);
+    assert!(summary.contains(" on 3 connections\n"), "{summary}");
+    let summary = on(&["--connections", "2"]);
+    assert!(summary.contains(" on 2 connections\n"), "{summary}");
 }
 
 fn hello_quiet() {

@@ -1,11 +1,13 @@
-//! `--count`, `--duration`, `--concurrency` and `--quiet`: repeated calls over one connection,
-//! each reply printed, and a summary on stderr whose numbers add up.
+//! `--count`, `--duration`, `--concurrency`, `--connections` and `--quiet`: repeated calls over
+//! one connection (or `--connections` of them), each reply printed, and a summary on stderr
+//! whose numbers add up.
 
 mod common;
 
 use std::time::Duration;
 
 use common::peer::python_server;
+use common::scrape::{monitored_with, scrape_until, total};
 use common::{Server, hello};
 use serde_json::Value;
 
@@ -162,5 +164,59 @@ fn a_call_the_server_never_processed_is_sent_again_and_one_it_did_is_not() {
         resetting.requests(),
         2,
         "no second try of the call that reached it"
+    );
+}
+
+const SAY_HELLO: (&str, &str) = ("method", "/helloworld.Greeter/SayHello");
+
+#[test]
+fn connections_opens_that_many_to_the_address_and_spreads_the_calls_over_them() {
+    let m = monitored_with(&["--access-log"]);
+    let out = m.server.hello(&[
+        "--count",
+        "30",
+        "--concurrency",
+        "6",
+        "--connections",
+        "3",
+        "--quiet",
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.starts_with("calls 30, ok 30, errors 0, "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(" on 3 connections\n"), "{}", out.stderr);
+    let samples = scrape_until(&m.metrics, |samples| {
+        total(samples, "greeter_calls_total", &[SAY_HELLO]) == 30.0
+    });
+    // Three for the calls, and the one that checked the server answers before the run.
+    assert_eq!(
+        total(&samples, "greeter_connections_accepted_total", &[]),
+        4.0
+    );
+    // Taken in turn: ten calls on each, as the access log's peers (one port each) show.
+    let log = m
+        .server
+        .stderr_when(|log| log.matches("greeter::access").count() == 30);
+    let mut calls_by_peer = std::collections::BTreeMap::new();
+    for line in log.lines().filter(|line| line.contains("greeter::access")) {
+        let peer = line.split(" peer=").nth(1).unwrap().split(' ').next();
+        *calls_by_peer.entry(peer.unwrap().to_owned()).or_insert(0) += 1;
+    }
+    assert_eq!(
+        calls_by_peer.values().collect::<Vec<_>>(),
+        [&10, &10, &10],
+        "{calls_by_peer:?}"
+    );
+
+    let out = m.server.hello(&["-n", "3", "--connections", "0"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("invalid value '0' for '--connections <N>'"),
+        "{}",
+        out.stderr
     );
 }

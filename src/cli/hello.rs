@@ -122,7 +122,7 @@ pub struct HelloArgs {
     )]
     pub output: OutputFormat,
 
-    /// Make N SayHello calls over one connection, then print a summary on stderr.
+    /// Make N SayHello calls (over one connection: see --connections), then a summary on stderr.
     ///
     /// The summary counts the calls, the successes and the errors by status, and gives req/s
     /// and latency min/p50/p90/p99/max (one JSON object with --output json). The exit code is
@@ -157,6 +157,21 @@ pub struct HelloArgs {
         default_value_t = NonZeroUsize::MIN
     )]
     pub concurrency: NonZeroUsize,
+
+    /// Open N connections to each address for the --count or --duration calls, which take
+    /// them in turn.
+    ///
+    /// Each address (each replica) gets N connections of its own; the summary's connection
+    /// count then shows N per address. With --concurrency 128, 4 connections carry 32 calls
+    /// each, as `h2load -c4 -m32` does; behind a Service that balances connections, N
+    /// connections may reach N pods.
+    #[arg(help_heading = "Repeated calls",
+        long,
+        env = "GREETER_CONNECTIONS",
+        value_name = "N",
+        default_value_t = NonZeroUsize::MIN
+    )]
+    pub connections: NonZeroUsize,
 
     /// With --count or --duration, print no replies: only the summary.
     #[arg(help_heading = "Repeated calls", short, long, env = "GREETER_QUIET")]

@@ -1,18 +1,25 @@
 //! One call of the Greeter: connect (as patiently as asked), send the request with the
 //! deadline and the `-H` headers, print each reply as it arrives, and name the failure.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::time::Duration;
 
 use color_eyre::eyre::{Report, Result, WrapErr};
+use http::uri::PathAndQuery;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::LinesStream;
+use tonic::client::Grpc;
+use tonic::codec::{BufferSettings, Codec};
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use tonic::transport::Channel;
 use tonic::{Request, Status, Streaming};
+use tonic_prost::{ProstDecoder, ProstEncoder};
 
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
+use super::h2_channel::H2Channel;
 use super::headers::Headers;
 use super::output::{self, Seen};
 use super::patience;
@@ -167,6 +174,112 @@ pub async fn say_hello(
     client.say_hello(timed(request, deadline, headers)).await
 }
 
+/// SayHello on a replica's channel, as [`say_hello`] makes it: each call of a repeated run.
+pub async fn say_hello_on(
+    client: &mut Grpc<H2Channel>,
+    request: HelloRequest,
+    deadline: Instant,
+    headers: &Headers,
+    timeouts: &Timeouts,
+) -> Result<tonic::Response<HelloReply>, Status> {
+    // The channel is never not ready: a failure to connect comes as the call's outcome.
+    client.ready().await?;
+    let path = PathAndQuery::from_static("/helloworld.Greeter/SayHello");
+    let mut request = Request::new(request);
+    headers.apply(request.metadata_mut());
+    timeouts.set(&mut request, deadline);
+    client.unary(request, path, SmallMessages).await
+}
+
+/// The `grpc-timeout` of a repeated run's calls: as [`timed`] sets it, but in whole
+/// milliseconds when 100 ms or more remain (rounded down: the server gives up no later than
+/// we do). tonic's `set_timeout` writes microseconds, a value that differs from one call to the
+/// next, so each call's `grpc-timeout` was a new entry for HPACK to encode, add to the
+/// connection's table and evict another for; calls made within the same millisecond of their
+/// deadline now send the same header, which HPACK sends as an index, and which is made once.
+pub struct Timeouts {
+    key: AsciiMetadataKey,
+    /// The last value made, and its milliseconds.
+    last: RefCell<Option<(u128, AsciiMetadataValue)>>,
+}
+
+impl Timeouts {
+    pub fn new() -> Timeouts {
+        Timeouts {
+            key: AsciiMetadataKey::from_static("grpc-timeout"),
+            last: RefCell::new(None),
+        }
+    }
+
+    fn set<T>(&self, request: &mut Request<T>, deadline: Instant) {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let millis = remaining.as_millis();
+        let mut last = self.last.borrow_mut();
+        let value = match &*last {
+            Some((made, value)) if *made == millis => value.clone(),
+            _ => match AsciiMetadataValue::try_from(grpc_timeout(remaining)) {
+                Ok(value) => {
+                    if millis >= 100 {
+                        *last = Some((millis, value.clone()));
+                    }
+                    value
+                }
+                // Cannot happen (digits and a unit are ASCII); tonic's own, in any case.
+                Err(_) => return request.set_timeout(remaining),
+            },
+        };
+        request.metadata_mut().insert(self.key.clone(), value);
+    }
+}
+
+/// `grpc-timeout`'s value for `remaining`: at most 8 digits and a unit (gRPC's PROTOCOL-HTTP2),
+/// milliseconds when 100 ms or more remain, else microseconds.
+fn grpc_timeout(remaining: Duration) -> String {
+    const MAX: u128 = 99_999_999;
+    let millis = remaining.as_millis();
+    if millis < 100 {
+        return format!("{}u", remaining.as_micros());
+    }
+    if millis <= MAX {
+        return format!("{millis}m");
+    }
+    let secs = u128::from(remaining.as_secs());
+    if secs <= MAX {
+        return format!("{secs}S");
+    }
+    // At most 8 digits: --timeout is at most 100 years (`cli::MAX_DURATION`), 52 596 000
+    // minutes.
+    format!("{}M", secs / 60)
+}
+
+/// tonic's protobuf codec with buffers for small messages. Its own start each call's request and
+/// response buffers at 8 KiB, an allocation glibc's per-thread cache does not keep, so each call
+/// paid for two allocations on its slow path (and the consolidation of freed chunks they
+/// trigger); a larger message grows its buffer as it needs.
+struct SmallMessages;
+
+impl SmallMessages {
+    /// A SayHello request or reply of a name of up to 500 bytes or so fits.
+    fn buffers() -> BufferSettings {
+        BufferSettings::new(512, 32 << 10)
+    }
+}
+
+impl Codec for SmallMessages {
+    type Encode = HelloRequest;
+    type Decode = HelloReply;
+    type Encoder = ProstEncoder<HelloRequest>;
+    type Decoder = ProstDecoder<HelloReply>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder::new(Self::buffers())
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ProstDecoder::new(Self::buffers())
+    }
+}
+
 /// Whether a failed call ended with UNAVAILABLE, the one status worth retrying.
 pub fn is_unavailable(failure: &Report) -> bool {
     failure
@@ -208,4 +321,27 @@ async fn print_each(
 fn names_from_stdin() -> impl tokio_stream::Stream<Item = HelloRequest> + Send + 'static {
     let lines = BufReader::new(tokio::io::stdin()).lines();
     LinesStream::new(lines).map_while(|line| line.ok().map(|name| HelloRequest { name }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_is_whole_milliseconds_from_100_ms_and_8_digits_at_most() {
+        let shown = |micros: u64| grpc_timeout(Duration::from_micros(micros));
+        assert_eq!(shown(999_987), "999m", "rounded down");
+        assert_eq!(
+            shown(999_001),
+            "999m",
+            "the same for calls within a millisecond"
+        );
+        assert_eq!(shown(100_000), "100m");
+        assert_eq!(shown(99_999), "99999u", "precise when little is left");
+        assert_eq!(shown(0), "0u");
+        assert_eq!(shown(30_000_000), "30000m");
+        let century = Duration::from_secs(100 * 365 * 24 * 3600 + 3600);
+        assert_eq!(grpc_timeout(century), "52560060M");
+        assert_eq!(grpc_timeout(Duration::from_secs(99_999_999)), "99999999S");
+    }
 }

@@ -76,6 +76,7 @@ fn repeat(args: &HelloArgs) -> Result<Repeat, UsageError> {
         count: args.count.or(args.duration.is_none().then_some(1)),
         duration: args.duration,
         concurrency: args.concurrency.get(),
+        connections: args.connections.get(),
         quiet: args.quiet,
         rate: args.rate,
         latency_correction: !args.no_latency_correction,

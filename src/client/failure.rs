@@ -8,6 +8,7 @@ use tonic::{Code, Status};
 use super::call::Method;
 use super::diagnosis::{self, DialFailed, Trouble, Troubles, carried};
 use super::grpc_client::{self, Messages};
+use super::h2_channel::Http2Failure;
 use crate::address::Targets;
 use crate::exit::CallFailed;
 
@@ -68,7 +69,7 @@ fn http_error_is_its_grpc_status(status: Status) -> Status {
 }
 
 /// A connection that broke under a call reaches tonic as UNKNOWN ("transport error"), as
-/// CANCELLED (hyper gave up the request) or as UNAVAILABLE with a raw OS message; gRPC (and
+/// CANCELLED (hyper, or the replicas' h2 channel, gave up the request) or as UNAVAILABLE with a raw OS message; gRPC (and
 /// grpc-go) call all of them UNAVAILABLE, which is also what --retries retries. A status the
 /// server sent, or a deadline, has no transport error behind it and is left alone.
 ///
@@ -84,9 +85,9 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
     }
     let chain: Vec<&(dyn std::error::Error + 'static)> =
         std::iter::successors(std::error::Error::source(&status), |err| err.source()).collect();
-    let transport = chain
-        .iter()
-        .any(|err| err.is::<hyper::Error>() || err.is::<std::io::Error>());
+    let transport = chain.iter().any(|err| {
+        err.is::<hyper::Error>() || err.is::<Http2Failure>() || err.is::<std::io::Error>()
+    });
     if !transport {
         return status;
     }

@@ -1,10 +1,13 @@
 //! What goes into and out of each call's messages: compression (`--compress`) and the size
 //! limits (`--max-recv-msg-size`, `--max-send-msg-size`).
 
+use http::Uri;
+use tonic::client::Grpc;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
+use super::h2_channel::H2Channel;
 use crate::cli::Compression;
 use crate::proto::HelloRequest;
 use crate::proto::greeter_client::GreeterClient;
@@ -23,6 +26,20 @@ impl Messages {
         // Replies compressed with either encoding are accepted whatever we send: the server
         // chooses, and one that compresses unasked would otherwise fail the call.
         let client = GreeterClient::new(channel)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
+            .max_decoding_message_size(self.max_recv)
+            .max_encoding_message_size(self.max_send);
+        match self.compress {
+            Some(Compression::Gzip) => client.send_compressed(CompressionEncoding::Gzip),
+            Some(Compression::Zstd) => client.send_compressed(CompressionEncoding::Zstd),
+            None => client,
+        }
+    }
+
+    /// The same for a replica's channel, whose requests go to `origin` (scheme and authority).
+    pub fn replica_client(&self, channel: H2Channel, origin: Uri) -> Grpc<H2Channel> {
+        let client = Grpc::with_origin(channel, origin)
             .accept_compressed(CompressionEncoding::Gzip)
             .accept_compressed(CompressionEncoding::Zstd)
             .max_decoding_message_size(self.max_recv)

@@ -7,6 +7,7 @@ mod destination;
 mod diagnosis;
 mod failure;
 mod grpc_client;
+mod h2_channel;
 mod headers;
 mod insecure;
 mod latencies;
@@ -115,6 +116,12 @@ async fn call_repeatedly(config: &Config, transport: &Transport) -> Result<()> {
     // The probe's channel is not kept: each replica has a channel of its own, which reconnects
     // as gRPC channels do.
     drop(probe.await?);
-    let replicas = replicas::Replicas::new(&config.targets, transport, config.messages).await?;
+    let replicas = replicas::Replicas::new(
+        &config.targets,
+        transport,
+        config.messages,
+        config.repeat.connections,
+    )
+    .await?;
     repeat::run(config, &replicas).await
 }

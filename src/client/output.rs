@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use http::HeaderName;
 use tonic::metadata::KeyAndValueRef;
 
 use super::headers::Headers;
@@ -96,7 +97,9 @@ pub fn print_reply(reply: &HelloReply, seen: &Seen, format: OutputFormat) -> io:
 
 /// The `greeter-replica` header of a response: which replica answered.
 pub fn replica(metadata: &tonic::metadata::MetadataMap) -> Option<&str> {
-    metadata.get("greeter-replica")?.to_str().ok()
+    // A name given as a string would be parsed on every call of a repeated run.
+    const REPLICA: HeaderName = HeaderName::from_static("greeter-replica");
+    metadata.as_ref().get(&REPLICA)?.to_str().ok()
 }
 
 /// Response headers or trailers for `-v`, on stderr, one `< name: value` line each.

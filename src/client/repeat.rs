@@ -1,19 +1,21 @@
 //! Repeated calls (`--count`, `--duration`, `--concurrency`) over the replicas' channels: the
 //! calls made, retried and tallied; `summary` says what happened.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, eyre};
 use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tonic::Code;
 
-use super::call::{Method, say_hello};
+use super::call::{Method, Timeouts, say_hello_on};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
+use super::h2_channel::Http2Failure;
 use super::output;
 use super::progress::{Progress, progress_bar};
 use super::replicas::Replicas;
@@ -36,6 +38,8 @@ pub struct Repeat {
     pub duration: Option<Duration>,
     /// Calls in flight at once.
     pub concurrency: usize,
+    /// Connections (channels) per replica address, taking the calls in turn.
+    pub connections: usize,
     /// Print no replies, only the summary.
     pub quiet: bool,
     /// --rate: an open-loop schedule instead of calls back to back.
@@ -66,17 +70,37 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     // Cannot overflow: --duration and --timeout are at most 100 years (`cli::MAX_DURATION`).
     let end = repeat.duration.map(|duration| started + duration);
     let count = repeat.count.unwrap_or(u64::MAX);
+    let timeouts = Timeouts::new();
     let one = |scheduled: Option<Instant>| {
-        let (tally, progress) = (&tally, &progress);
-        async move { one_call(config, replicas, tally, progress, started, scheduled).await }
+        let (tally, progress, timeouts) = (&tally, &progress, &timeouts);
+        async move {
+            one_call(
+                config, replicas, tally, progress, timeouts, started, scheduled,
+            )
+            .await
+        }
+    };
+    let made = Cell::new(0);
+    // Whether to make another call: the count not reached, the time not up.
+    let another = || {
+        let more = made.get() < count && end.is_none_or(|end| Instant::now() < end);
+        made.set(made.get() + u64::from(more));
+        more
     };
     let calling = async {
         match repeat.rate {
             None => {
-                futures_util::stream::iter(0..count)
-                    .take_while(|_| std::future::ready(end.is_none_or(|end| Instant::now() < end)))
-                    .for_each_concurrent(repeat.concurrency, |_| one(None))
-                    .await;
+                // `concurrency` callers, each making its calls one after another: one future
+                // (and one allocation) per caller rather than per call, as
+                // `for_each_concurrent` made.
+                let callers: FuturesUnordered<_> = (0..repeat.concurrency)
+                    .map(|_| async {
+                        while another() {
+                            one(None).await;
+                        }
+                    })
+                    .collect();
+                callers.for_each(|()| std::future::ready(())).await;
             }
             Some(rate) => {
                 let schedule = Schedule::new(rate, repeat.duration);
@@ -154,6 +178,7 @@ async fn one_call(
     replicas: &Replicas,
     tally: &RefCell<Tally>,
     progress: &Progress,
+    timeouts: &Timeouts,
     started: Instant,
     scheduled: Option<Instant>,
 ) {
@@ -161,7 +186,7 @@ async fn one_call(
     let call_started = Instant::now();
     // Cannot overflow: see `run`'s `end`.
     let deadline = call_started + config.timeout;
-    let outcome = call_with_retries(replicas, config, deadline).await;
+    let outcome = call_with_retries(replicas, config, deadline, timeouts).await;
     let latency = match scheduled.filter(|_| repeat.latency_correction) {
         Some(scheduled) => scheduled.elapsed(),
         None => call_started.elapsed(),
@@ -197,20 +222,21 @@ async fn one_call(
 const MAX_TRANSPARENT_RETRIES: u32 = 3;
 
 /// Whether a call failed before any server saw it: the connection it was queued on was closing
-/// (a GOAWAY from --max-connection-age or a drain came first, and hyper cancelled the request
-/// unsent), or the server refused its stream (REFUSED_STREAM). gRPC retries such calls
-/// transparently, whatever the retry policy (grpc-go does, and the spec's retry design says
-/// so): nothing was processed, so nothing can happen twice. A stream that failed with a
-/// GOAWAY's error is not among them: h2 gives that error to the streams past the GOAWAY's last
-/// stream id, but also to those the server was processing when it closed the connection.
+/// (a GOAWAY from --max-connection-age or a drain came first, and the request went unsent), its
+/// stream was above the last one a graceful GOAWAY let in (sent as the GOAWAY was on its way:
+/// h2 fails those streams with the GOAWAY's NO_ERROR, and only those; a GOAWAY with an error
+/// code is given to the streams in flight when the connection then closes too, processed or
+/// not, so it is not taken as a sign), or the server refused its stream (REFUSED_STREAM). gRPC
+/// retries such calls transparently, whatever the retry policy (grpc-go does, and the spec's
+/// retry design says so): nothing was processed, so nothing can happen twice.
 fn never_reached_the_server(status: &tonic::Status) -> bool {
     std::iter::successors(std::error::Error::source(status), |err| err.source()).any(|err| {
-        err.downcast_ref::<hyper::Error>()
-            .is_some_and(hyper::Error::is_canceled)
-            || err
-                .downcast_ref::<h2::Error>()
-                .and_then(h2::Error::reason)
-                .is_some_and(|reason| reason == h2::Reason::REFUSED_STREAM)
+        err.downcast_ref::<Http2Failure>()
+            .is_some_and(Http2Failure::is_canceled)
+            || err.downcast_ref::<h2::Error>().is_some_and(|err| {
+                (err.is_go_away() && err.is_remote() && err.reason() == Some(h2::Reason::NO_ERROR))
+                    || err.reason() == Some(h2::Reason::REFUSED_STREAM)
+            })
     })
 }
 
@@ -221,6 +247,7 @@ async fn call_with_retries(
     replicas: &Replicas,
     config: &Config,
     deadline: Instant,
+    timeouts: &Timeouts,
 ) -> Result<
     std::result::Result<tonic::Response<HelloReply>, tonic::Status>,
     tokio::time::error::Elapsed,
@@ -238,7 +265,13 @@ async fn call_with_retries(
         let request = HelloRequest {
             name: config.name.clone(),
         };
-        let call = say_hello(&mut pick.client, request, deadline, &config.headers);
+        let call = say_hello_on(
+            &mut pick.client,
+            request,
+            deadline,
+            &config.headers,
+            timeouts,
+        );
         let result = tokio::time::timeout_at(deadline, call).await;
         if let Ok(Err(status)) = &result
             && transparent_retries < MAX_TRANSPARENT_RETRIES

@@ -1,7 +1,8 @@
 //! Several replicas: every address of every `--addr`, each with its own lazily connected
-//! channel, and calls handed to them in turn (round-robin). A replica whose connection fails
-//! is set aside for a while and the call can go to the next one; host names are resolved again
-//! every few seconds, so a Kubernetes headless Service's new pods join and gone ones leave.
+//! channels (`--connections` of them), and calls handed to them in turn (round-robin over the
+//! replicas, and over each replica's channels). A replica whose connection fails is set aside
+//! for a while and the call can go to the next one; host names are resolved again every few
+//! seconds, so a Kubernetes headless Service's new pods join and gone ones leave.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,17 +13,17 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use tonic::Code;
-use tonic::transport::Channel;
+use tonic::client::Grpc;
 
 use super::connect::resolve;
 use super::destination::Destination;
 use super::diagnosis::Troubles;
 use super::grpc_client::Messages;
+use super::h2_channel::H2Channel;
 use super::reconnect::Reconnect;
 use super::transport::Transport;
 use crate::address::{Target, Targets};
 use crate::exit::CallFailed;
-use crate::proto::greeter_client::GreeterClient;
 
 /// How often host names are resolved again.
 pub const RESOLVE_EVERY: Duration = Duration::from_secs(5);
@@ -35,53 +36,68 @@ pub struct Replicas {
     targets: Targets,
     transport: Transport,
     messages: Messages,
+    /// Channels per replica (`--connections`), at least one.
+    connections: usize,
     members: RefCell<Vec<Member>>,
     next: Cell<usize>,
 }
 
 struct Member {
     addr: Option<SocketAddr>,
-    client: GreeterClient<Channel>,
-    reconnect: Reconnect,
+    /// Never empty: `connections` of them.
+    channels: Vec<ReplicaChannel>,
+    /// The channel the replica's next call goes on.
+    next: Cell<usize>,
     set_aside_until: Option<Instant>,
+}
+
+struct ReplicaChannel {
+    client: Grpc<H2Channel>,
+    reconnect: Reconnect,
 }
 
 /// A replica picked for one call.
 pub struct Pick {
-    pub client: GreeterClient<Channel>,
+    pub client: Grpc<H2Channel>,
     member: Option<SocketAddr>,
 }
 
 impl Replicas {
     /// The replicas of `targets`: every resolved address (a single Unix socket is its own
-    /// only replica).
+    /// only replica), each with `connections` channels (at least one).
     pub async fn new(
         targets: &Targets,
         transport: &Transport,
         messages: Messages,
+        connections: usize,
     ) -> Result<Replicas, CallFailed> {
+        let connections = connections.max(1);
         let members = match targets.0.as_slice() {
             [target @ Target::Unix(path)] => {
                 let destination = Destination::Unix(path.clone());
-                let (channel, reconnect) = transport.lazy(target, destination);
-                vec![Member {
-                    addr: None,
-                    client: messages.client(channel),
-                    reconnect,
-                    set_aside_until: None,
-                }]
+                vec![member(
+                    transport,
+                    messages,
+                    target,
+                    destination,
+                    None,
+                    connections,
+                )]
             }
             // Cannot fail: `target` is an index resolve_all took from these very targets.
             _ => resolve_all(targets)
                 .await?
                 .into_iter()
-                .map(|(addr, target)| member(transport, messages, &targets.0[target], addr))
+                .map(|(addr, target)| {
+                    tcp_member(transport, messages, &targets.0[target], addr, connections)
+                })
                 .collect(),
         };
         Ok(Replicas {
             targets: targets.clone(),
             transport: transport.clone(),
             messages,
+            connections,
             members: RefCell::new(members),
             next: Cell::new(0),
         })
@@ -122,9 +138,12 @@ impl Replicas {
                     .unwrap_or(0)
             });
         self.next.set(index + 1);
+        let member = &members[index];
+        let channel = member.next.get();
+        member.next.set((channel + 1) % member.channels.len());
         Pick {
-            client: members[index].client.clone(),
-            member: members[index].addr,
+            client: member.channels[channel].client.clone(),
+            member: member.addr,
         }
     }
 
@@ -132,7 +151,11 @@ impl Replicas {
     /// its next attempt to connect.
     pub fn until_one_is_due(&self) -> Duration {
         let members = self.members.borrow();
-        let due = members.iter().map(|member| member.reconnect.due_in()).min();
+        let due = members
+            .iter()
+            .flat_map(|member| &member.channels)
+            .map(|channel| channel.reconnect.due_in())
+            .min();
         due.unwrap_or_default()
     }
 
@@ -169,11 +192,12 @@ impl Replicas {
                 let new = now.into_iter().filter(|(addr, _)| !known.contains(addr));
                 // Cannot fail: as in `new`, `target` indexes the targets resolved.
                 members.extend(new.map(|(addr, target)| {
-                    member(
+                    tcp_member(
                         &self.transport,
                         self.messages,
                         &self.targets.0[target],
                         addr,
+                        self.connections,
                     )
                 }));
             }
@@ -181,14 +205,48 @@ impl Replicas {
     }
 }
 
-/// The replica at `addr`, one of `target`'s addresses: connected (through the same transport
-/// as every other channel, TLS included) at its first call.
-fn member(transport: &Transport, messages: Messages, target: &Target, addr: SocketAddr) -> Member {
-    let (channel, reconnect) = transport.lazy(target, Destination::Tcp(Arc::new([addr])));
+/// The replica at `addr`, one of `target`'s addresses.
+fn tcp_member(
+    transport: &Transport,
+    messages: Messages,
+    target: &Target,
+    addr: SocketAddr,
+    connections: usize,
+) -> Member {
+    let destination = Destination::Tcp(Arc::new([addr]));
+    member(
+        transport,
+        messages,
+        target,
+        destination,
+        Some(addr),
+        connections,
+    )
+}
+
+/// A replica with `connections` channels, each connected (through the same transport as every
+/// other channel, TLS included) at its first call.
+fn member(
+    transport: &Transport,
+    messages: Messages,
+    target: &Target,
+    destination: Destination,
+    addr: Option<SocketAddr>,
+    connections: usize,
+) -> Member {
+    let channels = (0..connections)
+        .map(|_| {
+            let (channel, origin, reconnect) = transport.replica(target, destination.clone());
+            ReplicaChannel {
+                client: messages.replica_client(channel, origin),
+                reconnect,
+            }
+        })
+        .collect();
     Member {
-        addr: Some(addr),
-        client: messages.client(channel),
-        reconnect,
+        addr,
+        channels,
+        next: Cell::new(0),
         set_aside_until: None,
     }
 }

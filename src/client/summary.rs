@@ -292,6 +292,7 @@ mod tests {
             count: Some(100),
             duration: None,
             concurrency: 1,
+            connections: 1,
             quiet: true,
             rate: None,
             latency_correction: true,

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
+use http::HeaderValue;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -20,6 +21,7 @@ use tonic::transport::{Channel, Endpoint, Uri};
 
 use super::destination::Destination;
 use super::diagnosis::{Dialed, Trouble, Troubles};
+use super::h2_channel::{Dial, H2Channel, KeepAlive, Settings};
 use super::insecure::AcceptAnyServerCert;
 use super::reconnect::Reconnect;
 use super::sniffing_io::{Sniffer, Watched};
@@ -87,7 +89,7 @@ impl Transport {
         })))
     }
 
-    /// How many connections the channels of [`Transport::lazy`] have opened so far.
+    /// How many connections the channels of [`Transport::replica`] have opened so far.
     pub fn connections_opened(&self) -> u64 {
         self.0.opened.load(Ordering::Relaxed)
     }
@@ -152,28 +154,40 @@ impl Transport {
     }
 
     /// A channel to one replica of `target` (one of its addresses, or its socket), connected
-    /// at its first call, and how it is reconnecting.
-    pub fn lazy(&self, target: &Target, destination: Destination) -> (Channel, Reconnect) {
+    /// at its first call; the URI of its requests (scheme and authority), and how it is
+    /// reconnecting.
+    pub fn replica(
+        &self,
+        target: &Target,
+        destination: Destination,
+    ) -> (H2Channel, Uri, Reconnect) {
         let authority = match &destination {
             Destination::Tcp(addrs) => addrs.first().map(SocketAddr::to_string),
             Destination::Unix(_) => None,
         };
         let authority = authority.unwrap_or_else(|| UNIX_SOCKET_HOST.to_owned());
-        let endpoint = self
+        let origin = self
             .endpoint(target, &authority)
-            .expect("a socket address (an IPv6 zone included) or localhost is a valid authority");
-        // A replica that drops packets (a cut link) must fail its connection attempt in time
-        // for the call to be retried elsewhere (a first connection has patience's own bound).
-        let endpoint = match self.0.options.connect_timeout {
-            Some(limit) => endpoint.connect_timeout(limit),
-            None => endpoint,
+            .expect("a socket address (an IPv6 zone included) or localhost is a valid authority")
+            .uri()
+            .clone();
+        let options = &self.0.options;
+        let settings = Settings {
+            keepalive: options.keepalive_interval.map(|interval| KeepAlive {
+                interval,
+                timeout: options.keepalive_timeout,
+            }),
+            // A replica that drops packets (a cut link) must fail its connection attempt in
+            // time for the call to be retried elsewhere (a first connection has patience's own
+            // bound).
+            connect_timeout: options.connect_timeout,
+            user_agent: HeaderValue::from_static(USER_AGENT),
         };
         let mut dialer = self.dialer(target, destination);
         dialer.opened = Some(Arc::clone(&self.0.opened));
         let reconnect = dialer.reconnect.clone();
-        let channel = endpoint
-            .connect_with_connector_lazy(tower::service_fn(move |_: Uri| dialer.clone().dial()));
-        (channel, reconnect)
+        let dial: Dial = Box::new(move || Box::pin(dialer.clone().open_counted()));
+        (H2Channel::new(dial, settings), origin, reconnect)
     }
 
     fn dialer(&self, target: &Target, destination: Destination) -> Dialer {
@@ -248,6 +262,11 @@ struct Dialer {
 impl Dialer {
     /// Connects, unless the last attempt failed and the next is not due yet.
     async fn dial(self) -> io::Result<TokioIo<Box<dyn Stream>>> {
+        self.open_counted().await.map(TokioIo::new)
+    }
+
+    /// As `dial`, the stream itself.
+    async fn open_counted(self) -> io::Result<Box<dyn Stream>> {
         self.reconnect.check()?;
         match self.open().await {
             Ok(stream) => {
@@ -259,7 +278,7 @@ impl Dialer {
                 if self.tls.is_some() {
                     self.reconnect.connected();
                 }
-                Ok(TokioIo::new(stream))
+                Ok(stream)
             }
             Err(err) => {
                 self.reconnect.failed(&err);

@@ -1,0 +1,766 @@
+//! The channel of each replica of a repeated run: gRPC over h2 itself rather than tonic's
+//! `Channel`. That one is a tower `Buffer` (a queue, a worker task and a oneshot per call) in
+//! front of hyper's HTTP/2 client, which spawns two tasks per request: a load generator paid
+//! for all of it on every call (BENCHMARKS.md, "greeter as a load generator"). Here a call
+//! opens its stream on the connection's h2 handle and reads the response in its own task; the
+//! connection is driven by one task of its own. tonic's `Grpc` still encodes, compresses,
+//! decodes and reads the status, so a call behaves as it did.
+//!
+//! Like tonic's lazy channel, a channel connects at its first call, and again at the next call
+//! after its connection broke or was told to go away (the calls in flight finish on the old
+//! one); every call waiting for an attempt to connect gets its outcome, and the dialer's
+//! `Reconnect` spaces out attempts that fail. The HTTP/2 settings and keepalive are hyper's, as
+//! tonic sets them. Failures read as tonic reports hyper's (same codes and messages), with an
+//! [`Http2Failure`] where the hyper error was, so `failure` and `repeat` name them the same.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use h2::client::{Connection, ResponseFuture, SendRequest};
+use h2::{Ping, PingPong, Reason, RecvStream, SendStream};
+use http::HeaderValue;
+use http::header::USER_AGENT;
+use http_body::{Body, Frame};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tonic::{Code, Status};
+
+use super::transport::Stream;
+
+/// Opens one connection: TCP or a Unix socket, then TLS or the plaintext sniffer.
+pub type Dial = Box<
+    dyn Fn() -> Pin<Box<dyn Future<Output = io::Result<Box<dyn Stream>>> + Send>> + Send + Sync,
+>;
+
+/// HTTP/2 keepalive: a PING once `interval` has passed without a frame while calls are in
+/// flight, and the connection given up if no answer comes within `timeout` (hyper's rule).
+#[derive(Debug, Clone, Copy)]
+pub struct KeepAlive {
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+/// How a channel connects.
+pub struct Settings {
+    pub keepalive: Option<KeepAlive>,
+    /// Bounds each attempt's dial (TCP and TLS), as `Endpoint::connect_timeout` does.
+    pub connect_timeout: Option<Duration>,
+    pub user_agent: HeaderValue,
+}
+
+/// A channel to one replica; clones share its connection.
+pub struct H2Channel {
+    shared: Arc<Shared>,
+    /// What `poll_ready` found for the `call` that follows it.
+    next: Next,
+    /// The attempt to connect this clone waits for.
+    waiting: Option<u64>,
+}
+
+enum Next {
+    Nothing,
+    Send(SendRequest<Bytes>, Arc<Link>),
+    Fail(Status),
+}
+
+struct Shared {
+    dial: Dial,
+    settings: Settings,
+    state: Mutex<State>,
+    /// Dropped with the last clone of the channel: its connections' tasks then end.
+    closed: watch::Sender<()>,
+}
+
+struct State {
+    conn: Conn,
+    /// Attempts to connect so far; the last one is the one under way.
+    attempts: u64,
+    /// The last attempt that failed, and how.
+    failed: Option<(u64, Status)>,
+    /// Calls waiting for the attempt under way.
+    waiters: Vec<Waker>,
+}
+
+enum Conn {
+    Idle,
+    Connecting,
+    Ready(SendRequest<Bytes>, Arc<Link>),
+}
+
+impl H2Channel {
+    pub fn new(dial: Dial, settings: Settings) -> H2Channel {
+        let (closed, _) = watch::channel(());
+        H2Channel {
+            shared: Arc::new(Shared {
+                dial,
+                settings,
+                state: Mutex::new(State {
+                    conn: Conn::Idle,
+                    attempts: 0,
+                    failed: None,
+                    waiters: Vec::new(),
+                }),
+                closed,
+            }),
+            next: Next::Nothing,
+            waiting: None,
+        }
+    }
+}
+
+impl Clone for H2Channel {
+    fn clone(&self) -> Self {
+        H2Channel {
+            shared: Arc::clone(&self.shared),
+            next: Next::Nothing,
+            waiting: None,
+        }
+    }
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind: still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for H2Channel {
+    type Response = http::Response<H2Body>;
+    type Error = Status;
+    type Future = CallFuture;
+
+    /// Ready once the connection is up (connecting first if there is none), or once the attempt
+    /// to connect failed: the call then fails with its error, as tonic's lazy channel does.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        if !matches!(self.next, Next::Nothing) {
+            return Poll::Ready(Ok(()));
+        }
+        let shared = Arc::clone(&self.shared);
+        let mut state = shared.state();
+        loop {
+            if let (Some(waiting), Some((failed, status))) = (self.waiting, &state.failed)
+                && *failed >= waiting
+            {
+                self.next = Next::Fail(status.clone());
+                self.waiting = None;
+                return Poll::Ready(Ok(()));
+            }
+            match &mut state.conn {
+                Conn::Ready(send, link) => match send.poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {
+                        self.next = Next::Send(send.clone(), Arc::clone(link));
+                        self.waiting = None;
+                        return Poll::Ready(Ok(()));
+                    }
+                    // Closed, or told to go away: the calls in flight finish on it, new ones
+                    // go on a new connection.
+                    Poll::Ready(Err(_)) => state.conn = Conn::Idle,
+                    // The shared handle opens no stream, so it never waits for one to open.
+                    Poll::Pending => return Poll::Pending,
+                },
+                Conn::Idle => {
+                    state.attempts += 1;
+                    state.conn = Conn::Connecting;
+                    tokio::spawn(connect(Arc::clone(&self.shared), state.attempts));
+                }
+                Conn::Connecting => {
+                    if self.waiting.is_none() {
+                        self.waiting = Some(state.attempts);
+                    }
+                    if !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                        state.waiters.push(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> CallFuture {
+        let (mut send, link) = match std::mem::replace(&mut self.next, Next::Nothing) {
+            Next::Send(send, link) => (send, link),
+            Next::Fail(status) => return CallFuture::failed(status),
+            Next::Nothing => {
+                return CallFuture::failed(Status::internal(
+                    "a call on a channel that was not ready",
+                ));
+            }
+        };
+        let (parts, body) = request.into_parts();
+        let mut head = http::Request::from_parts(parts, ());
+        head.headers_mut()
+            .insert(USER_AGENT, self.shared.settings.user_agent.clone());
+        match send.send_request(head, false) {
+            Ok((response, stream)) => CallFuture(CallState::Sending {
+                response,
+                stream,
+                body: Some(body),
+                held: None,
+                active: Some(Active::new(link)),
+                yielded: false,
+            }),
+            // The connection closed between `poll_ready` and now: nothing was sent.
+            Err(err) => CallFuture::failed(Http2Failure::of(err, Kind::Canceled, None)),
+        }
+    }
+}
+
+/// One attempt to connect, in a task of its own so that no call's deadline cuts it short; its
+/// outcome goes to every call waiting for it.
+async fn connect(shared: Arc<Shared>, attempt: u64) {
+    let outcome = open(&shared).await;
+    let mut state = shared.state();
+    match outcome {
+        Ok((send, link)) => state.conn = Conn::Ready(send, link),
+        Err(status) => {
+            state.conn = Conn::Idle;
+            state.failed = Some((attempt, status));
+        }
+    }
+    for waiter in state.waiters.drain(..) {
+        waiter.wake();
+    }
+}
+
+/// Dials, shakes hands and starts the connection's task.
+async fn open(shared: &Shared) -> Result<(SendRequest<Bytes>, Arc<Link>), Status> {
+    let dialing = (shared.dial)();
+    let dialed = match shared.settings.connect_timeout {
+        Some(limit) => tokio::time::timeout(limit, dialing)
+            .await
+            .unwrap_or_else(|elapsed| Err(io::Error::new(io::ErrorKind::TimedOut, elapsed))),
+        None => dialing.await,
+    };
+    let stream = dialed.map_err(ConnectFailed::status)?;
+    let keepalive = shared.settings.keepalive;
+    let link = Arc::new(Link::new());
+    let io: Box<dyn Stream> = match keepalive {
+        Some(_) => Box::new(Reads {
+            inner: stream,
+            link: Arc::clone(&link),
+        }),
+        None => stream,
+    };
+    let (send, connection) = builder()
+        .handshake::<_, Bytes>(io)
+        .await
+        .map_err(|err| Http2Failure::of(err, Kind::Http2, None))?;
+    let closed = shared.closed.subscribe();
+    tokio::spawn(drive(connection, closed, Arc::clone(&link), keepalive));
+    Ok((send, link))
+}
+
+/// hyper's HTTP/2 client settings, which tonic leaves as they are.
+fn builder() -> h2::client::Builder {
+    let mut builder = h2::client::Builder::new();
+    builder
+        .initial_max_send_streams(100)
+        .initial_window_size(2 << 20)
+        .initial_connection_window_size(5 << 20)
+        .max_frame_size(16 << 10)
+        .max_header_list_size(16 << 10)
+        .max_send_buffer_size(1 << 20)
+        .max_local_error_reset_streams(Some(1024))
+        .enable_push(false);
+    builder
+}
+
+/// Runs the connection until it ends, the channel is dropped, or a keepalive PING goes
+/// unanswered (dropping it then fails the calls in flight).
+async fn drive(
+    mut connection: Connection<Box<dyn Stream>, Bytes>,
+    mut closed: watch::Receiver<()>,
+    link: Arc<Link>,
+    keepalive: Option<KeepAlive>,
+) {
+    let pings = keepalive.and_then(|keepalive| Some((connection.ping_pong()?, keepalive)));
+    let pinging = async {
+        match pings {
+            Some((ping, keepalive)) => keep_alive(ping, keepalive, &link).await,
+            None => std::future::pending().await,
+        }
+    };
+    // Each time it runs, the task writes what the calls queued.
+    let running = std::future::poll_fn(|cx| {
+        link.unwritten.store(0, Ordering::Relaxed);
+        Pin::new(&mut connection).poll(cx)
+    });
+    tokio::select! {
+        ended = running => {
+            if let Err(err) = ended {
+                tracing::debug!("connection error: {err}");
+            }
+        }
+        // Never sent to: it returns once the sender is dropped.
+        _ = closed.changed() => {}
+        () = pinging => tracing::debug!("keep-alive timed out"),
+    }
+}
+
+/// Returns when a PING went unanswered (or could not be sent: the connection is ending).
+async fn keep_alive(mut ping: PingPong, keepalive: KeepAlive, link: &Link) {
+    loop {
+        let due = link.last_read() + keepalive.interval;
+        tokio::time::sleep_until(due).await;
+        if link.last_read() + keepalive.interval > due {
+            continue; // A frame came meanwhile.
+        }
+        if link.in_flight.load(Ordering::Relaxed) == 0 {
+            // No PINGs on an idle connection (grpc-go servers punish them): look again later.
+            tokio::time::sleep(keepalive.interval).await;
+            continue;
+        }
+        match tokio::time::timeout(keepalive.timeout, ping.ping(Ping::opaque())).await {
+            Ok(Ok(_pong)) => {}
+            Ok(Err(_)) => return,
+            Err(_) => {
+                link.timed_out.store(true, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+}
+
+/// What a connection's task and its calls share.
+struct Link {
+    /// Requests queued since the task last ran (and wrote what was queued).
+    unwritten: AtomicUsize,
+    // For the keepalive:
+    epoch: Instant,
+    /// When the last bytes were read, in nanoseconds since `epoch`.
+    last_read: AtomicU64,
+    in_flight: AtomicUsize,
+    /// A PING went unanswered: the calls that fail on this connection say so.
+    timed_out: AtomicBool,
+}
+
+impl Link {
+    fn new() -> Link {
+        Link {
+            unwritten: AtomicUsize::new(0),
+            epoch: Instant::now(),
+            last_read: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            timed_out: AtomicBool::new(false),
+        }
+    }
+
+    fn last_read(&self) -> Instant {
+        self.epoch + Duration::from_nanos(self.last_read.load(Ordering::Relaxed))
+    }
+
+    fn read_now(&self) {
+        let since = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.last_read.store(since, Ordering::Relaxed);
+    }
+}
+
+/// A call in flight, for the keepalive: from its request until its response body is dropped.
+struct Active(Arc<Link>);
+
+impl Active {
+    fn new(link: Arc<Link>) -> Active {
+        link.in_flight.fetch_add(1, Ordering::Relaxed);
+        Active(link)
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The connection's stream, noting when it last read something (only with keepalive).
+struct Reads {
+    inner: Box<dyn Stream>,
+    link: Arc<Link>,
+}
+
+impl AsyncRead for Reads {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let result = ready!(Pin::new(&mut self.inner).poll_read(cx, buf));
+        if buf.filled().len() > before {
+            self.link.read_now();
+        }
+        Poll::Ready(result)
+    }
+}
+
+impl AsyncWrite for Reads {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// How many requests may wait for their connection's task to write them before the calls
+/// that add more give way to it. Otherwise a caller that reads 32 replies at once queues 32
+/// requests before any goes out, and the server, idle meanwhile, then has 32 to answer while
+/// the client waits: with the first ones written early, both work at once (1x32: about 60k ->
+/// 120k req/s here, where h2load, which writes once per read, makes 85k).
+const WRITE_AFTER: usize = 8;
+
+/// A call: its request body sent on the stream, then its response's head awaited.
+pub struct CallFuture(CallState);
+
+enum CallState {
+    Failed(Option<Status>),
+    Sending {
+        response: ResponseFuture,
+        stream: SendStream<Bytes>,
+        /// The request body, until all of it is sent.
+        body: Option<tonic::body::Body>,
+        /// The last chunk read, sent once it is known whether it ends the body.
+        held: Option<Bytes>,
+        active: Option<Active>,
+        /// Whether the call gave way once, for its connection's task to write what was queued.
+        yielded: bool,
+    },
+}
+
+impl CallFuture {
+    fn failed(status: Status) -> CallFuture {
+        CallFuture(CallState::Failed(Some(status)))
+    }
+}
+
+impl Future for CallFuture {
+    type Output = Result<http::Response<H2Body>, Status>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            CallState::Failed(status) => Poll::Ready(Err(status
+                .take()
+                .unwrap_or_else(|| Status::internal("a call polled after it ended")))),
+            CallState::Sending {
+                response,
+                stream,
+                body,
+                held,
+                active,
+                yielded,
+            } => {
+                if let Some(request) = body {
+                    match send_body(request, stream, held, cx) {
+                        Poll::Ready(Ok(())) => {
+                            *body = None;
+                            let link = active.as_ref().map(|active| &*active.0);
+                            let queued = link.map_or(0, |link| {
+                                link.unwritten.fetch_add(1, Ordering::Relaxed) + 1
+                            });
+                            if queued >= WRITE_AFTER && !*yielded {
+                                *yielded = true;
+                                cx.waker().wake_by_ref();
+                                return Poll::Pending;
+                            }
+                        }
+                        Poll::Ready(Err(status)) => {
+                            stream.send_reset(Reason::INTERNAL_ERROR);
+                            return Poll::Ready(Err(status));
+                        }
+                        // A request body that is not all there yet (not one of ours: unary
+                        // calls encode theirs at once); the response may still come first.
+                        Poll::Pending => {}
+                    }
+                }
+                let link = active.as_ref().map(|active| &*active.0);
+                match ready!(Pin::new(response).poll(cx)) {
+                    Ok(head) => {
+                        let active = active.take();
+                        Poll::Ready(Ok(head.map(|recv| H2Body {
+                            recv,
+                            data_done: false,
+                            active,
+                        })))
+                    }
+                    Err(err) => Poll::Ready(Err(Http2Failure::of(err, Kind::Http2, link))),
+                }
+            }
+        }
+    }
+}
+
+/// Sends what the request body has ready; `Ready(Ok)` once all of it went, the last chunk
+/// with END_STREAM (as one DATA frame for a unary request).
+fn send_body(
+    body: &mut tonic::body::Body,
+    stream: &mut SendStream<Bytes>,
+    held: &mut Option<Bytes>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), Status>> {
+    loop {
+        let frame = match ready!(Pin::new(&mut *body).poll_frame(cx)) {
+            Some(Ok(frame)) => frame,
+            Some(Err(status)) => return Poll::Ready(Err(status)),
+            None => {
+                // An error here is the stream's, which its response reports.
+                let _ = stream.send_data(held.take().unwrap_or_default(), true);
+                return Poll::Ready(Ok(()));
+            }
+        };
+        match frame.into_data() {
+            Ok(data) => {
+                if let Some(previous) = held.replace(data) {
+                    let _ = stream.send_data(previous, false);
+                }
+            }
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    if let Some(previous) = held.take() {
+                        let _ = stream.send_data(previous, false);
+                    }
+                    let _ = stream.send_trailers(trailers);
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+    }
+}
+
+/// A response body: its DATA, then its trailers (hyper's `Incoming`, for h2).
+pub struct H2Body {
+    recv: RecvStream,
+    data_done: bool,
+    active: Option<Active>,
+}
+
+impl Body for H2Body {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = &mut *self;
+        let link = this.active.as_ref().map(|active| &*active.0);
+        if !this.data_done {
+            match ready!(this.recv.poll_data(cx)) {
+                Some(Ok(data)) => {
+                    let _ = this.recv.flow_control().release_capacity(data.len());
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                // RST_STREAM with NO_ERROR is an early response: the body ends, it does not
+                // fail (RFC 9113, section 8.1).
+                Some(Err(err)) if err.reason() == Some(Reason::NO_ERROR) => {
+                    return Poll::Ready(None);
+                }
+                Some(Err(err)) => {
+                    return Poll::Ready(Some(Err(Http2Failure::of(err, Kind::Body, link))));
+                }
+                None => this.data_done = true,
+            }
+        }
+        match ready!(this.recv.poll_trailers(cx)) {
+            Ok(trailers) => Poll::Ready(trailers.map(|trailers| Ok(Frame::trailers(trailers)))),
+            Err(err) if err.reason() == Some(Reason::NO_ERROR) => Poll::Ready(None),
+            Err(err) => Poll::Ready(Some(Err(Http2Failure::of(err, Kind::Http2, link)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.recv.is_end_stream()
+    }
+}
+
+/// A call that failed on an h2 connection, in hyper's words and with hyper's causes: the error
+/// tonic's channel would have carried in the status.
+#[derive(Debug)]
+pub struct Http2Failure {
+    kind: Kind,
+    cause: Box<dyn StdError + Send + Sync>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The connection failed under the call (hyper's `Io`).
+    Io,
+    /// The stream or the connection ended it (hyper's `Http2`).
+    Http2,
+    /// Reading the response body failed (hyper's `Body`).
+    Body,
+    /// Never sent: the connection closed first (hyper's `Canceled`).
+    Canceled,
+    /// The connection was given up after an unanswered keepalive PING.
+    KeepAlive,
+}
+
+impl Http2Failure {
+    /// Whether the call never went out (the connection closed before it could).
+    pub fn is_canceled(&self) -> bool {
+        self.kind == Kind::Canceled
+    }
+
+    /// The status tonic gives hyper's error for `err`, met where `kind` says.
+    fn of(err: h2::Error, kind: Kind, link: Option<&Link>) -> Status {
+        let timed_out = link.is_some_and(|link| link.timed_out.load(Ordering::Relaxed));
+        let failure = match kind {
+            _ if timed_out => Http2Failure {
+                kind: Kind::KeepAlive,
+                cause: Box::new(KeepAliveTimedOut),
+            },
+            Kind::Http2 | Kind::Io if err.is_io() => Http2Failure {
+                kind: Kind::Io,
+                cause: match err.into_io() {
+                    Some(io) => Box::new(io),
+                    None => Box::new(io::Error::other("connection error")),
+                },
+            },
+            kind => Http2Failure {
+                kind,
+                cause: Box::new(err),
+            },
+        };
+        failure.into_status()
+    }
+
+    /// As `tonic::Status::from_error` makes it of the hyper error.
+    fn into_status(self) -> Status {
+        let (code, message) = match self.kind {
+            Kind::KeepAlive => (Code::Unavailable, self.to_string()),
+            Kind::Canceled => (Code::Cancelled, self.to_string()),
+            Kind::Io => (Code::Unknown, self.to_string()),
+            Kind::Http2 | Kind::Body => {
+                let reason = self
+                    .cause
+                    .downcast_ref::<h2::Error>()
+                    .and_then(h2::Error::reason);
+                (code_of(reason), format!("h2 protocol error: {self}"))
+            }
+        };
+        let mut status = Status::new(code, message);
+        status.set_source(Arc::new(self));
+        status
+    }
+}
+
+impl fmt::Display for Http2Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            Kind::Io => "connection error",
+            Kind::Http2 | Kind::KeepAlive => "http2 error",
+            Kind::Body => "error reading a body from connection",
+            Kind::Canceled => "operation was canceled",
+        })
+    }
+}
+
+impl StdError for Http2Failure {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.cause)
+    }
+}
+
+/// The gRPC status of an HTTP/2 error code, as tonic maps it (gRPC's PROTOCOL-HTTP2.md).
+fn code_of(reason: Option<Reason>) -> Code {
+    match reason {
+        Some(
+            Reason::NO_ERROR
+            | Reason::PROTOCOL_ERROR
+            | Reason::INTERNAL_ERROR
+            | Reason::FLOW_CONTROL_ERROR
+            | Reason::SETTINGS_TIMEOUT
+            | Reason::COMPRESSION_ERROR
+            | Reason::CONNECT_ERROR,
+        ) => Code::Internal,
+        Some(Reason::REFUSED_STREAM) => Code::Unavailable,
+        Some(Reason::CANCEL) => Code::Cancelled,
+        Some(Reason::ENHANCE_YOUR_CALM) => Code::ResourceExhausted,
+        Some(Reason::INADEQUATE_SECURITY) => Code::PermissionDenied,
+        _ => Code::Unknown,
+    }
+}
+
+/// hyper's words for an unanswered keepalive PING.
+#[derive(Debug)]
+struct KeepAliveTimedOut;
+
+impl fmt::Display for KeepAliveTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("keep-alive timed out")
+    }
+}
+
+impl StdError for KeepAliveTimedOut {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&TimedOut)
+    }
+}
+
+#[derive(Debug)]
+struct TimedOut;
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("operation timed out")
+    }
+}
+
+impl StdError for TimedOut {}
+
+/// An attempt to connect that failed, as tonic's `ConnectError` carries it: UNAVAILABLE with
+/// the dialer's words, and its `io::Error` (with a `DialFailed` or `Trouble` inside) as the
+/// source.
+#[derive(Debug)]
+struct ConnectFailed(io::Error);
+
+impl ConnectFailed {
+    fn status(err: io::Error) -> Status {
+        let mut status = Status::unavailable(err.to_string());
+        status.set_source(Arc::new(ConnectFailed(err)));
+        status
+    }
+}
+
+impl fmt::Display for ConnectFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl StdError for ConnectFailed {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.0)
+    }
+}
