@@ -307,3 +307,48 @@ fn bad_load_flags_are_usage_errors_naming_the_flag() {
         assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
     }
 }
+
+#[test]
+fn on_a_terminal_the_progress_line_shows_the_last_second() {
+    let Ok(script) = which("script") else {
+        common::skip("util-linux's `script` (a pseudo-terminal for the progress line) is missing");
+        return;
+    };
+    let server = serve(&[]);
+    // `script` runs the command on a pseudo-terminal: stderr is a terminal, as a person's.
+    let command = format!(
+        "{} hello --addr {} --duration 2500ms --rate 400 -q",
+        common::GREETER,
+        server.loopback()
+    );
+    let mut pty = std::process::Command::new(script);
+    pty.args(["-qec", &command, "/dev/null"]);
+    for (name, _) in std::env::vars_os() {
+        if common::not_inherited(&name) {
+            pty.env_remove(name);
+        }
+    }
+    let out = run(pty);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let shown = out.stdout.replace('\r', "\n");
+    let live = shown
+        .lines()
+        .find(|line| line.contains("last second: "))
+        .unwrap_or_else(|| panic!("no live figures: {shown:?}"));
+    assert!(live.contains(" req/s, 0 errors, p99 "), "{live}");
+    // The summary still comes after, whole.
+    assert!(
+        shown.contains("calls 10") && shown.contains("latency min "),
+        "{shown:?}"
+    );
+}
+
+/// The path of `program` on PATH.
+fn which(program: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+        .ok_or(())
+}

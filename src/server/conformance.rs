@@ -95,6 +95,7 @@ where
 }
 
 /// When a call's `grpc-timeout` runs out, counted from now.
+#[inline]
 pub(super) fn grpc_deadline(headers: &HeaderMap) -> Option<Instant> {
     headers
         .get(&GRPC_TIMEOUT)

@@ -18,6 +18,7 @@ pub enum Kind {
     NotGrpc,
 }
 
+#[inline]
 pub fn kind(headers: &HeaderMap) -> Kind {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Kind::NotGrpc;
