@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use tokio::time::Instant;
 use tonic::Code;
 
-use super::call::{Method, Timeouts, say_hello_on};
+use super::call::{Method, Requests, say_hello_on};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
 use super::h2_channel::Http2Failure;
@@ -63,14 +63,14 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
         more
     };
 
-    let timeouts = Timeouts::new();
+    let requests = Requests::new(&config.headers);
     let call = || {
-        let (tally, progress, timeouts) = (&tally, &progress, &timeouts);
+        let (tally, progress, requests) = (&tally, &progress, &requests);
         async move {
             let call_started = Instant::now();
             // Cannot overflow: see `end`.
             let deadline = call_started + config.timeout;
-            let outcome = call_with_retries(replicas, config, deadline, timeouts).await;
+            let outcome = call_with_retries(replicas, config, deadline, requests).await;
             let elapsed = call_started.elapsed();
             let failure = match outcome {
                 Ok(Ok(reply)) => {
@@ -165,7 +165,7 @@ async fn call_with_retries(
     replicas: &Replicas,
     config: &Config,
     deadline: Instant,
-    timeouts: &Timeouts,
+    requests: &Requests,
 ) -> Result<
     std::result::Result<tonic::Response<HelloReply>, tonic::Status>,
     tokio::time::error::Elapsed,
@@ -183,13 +183,7 @@ async fn call_with_retries(
         let request = HelloRequest {
             name: config.name.clone(),
         };
-        let call = say_hello_on(
-            &mut pick.client,
-            request,
-            deadline,
-            &config.headers,
-            timeouts,
-        );
+        let call = say_hello_on(&mut pick.client, request, deadline, requests);
         let result = tokio::time::timeout_at(deadline, call).await;
         if let Ok(Err(status)) = &result
             && transparent_retries < MAX_TRANSPARENT_RETRIES
