@@ -220,3 +220,16 @@ fn connections_opens_that_many_to_the_address_and_spreads_the_calls_over_them() 
         out.stderr
     );
 }
+
+#[test]
+fn connection_specific_headers_are_dropped_as_for_a_single_call() {
+    // hyper drops them from a single call's request; h2, which repeated calls go to directly,
+    // would refuse the request.
+    let server = Server::start();
+    for args in [&["-q"][..], &["-n", "3", "-q"][..]] {
+        let mut all = args.to_vec();
+        all.extend(["-H", "connection: close", "-H", "keep-alive: 5"]);
+        let out = server.hello(&all);
+        assert_eq!(out.code, Some(0), "{all:?}: {out:?}");
+    }
+}

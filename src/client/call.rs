@@ -179,39 +179,41 @@ pub async fn say_hello_on(
     client: &mut Grpc<H2Channel>,
     request: HelloRequest,
     deadline: Instant,
-    headers: &Headers,
-    timeouts: &Timeouts,
+    requests: &Requests,
 ) -> Result<tonic::Response<HelloReply>, Status> {
     // The channel is never not ready: a failure to connect comes as the call's outcome.
     client.ready().await?;
     let path = PathAndQuery::from_static("/helloworld.Greeter/SayHello");
     let mut request = Request::new(request);
-    headers.apply(request.metadata_mut());
-    timeouts.set(&mut request, deadline);
+    requests.headers.apply(request.metadata_mut());
+    requests.set_timeout(&mut request, deadline);
     client.unary(request, path, SmallMessages).await
 }
 
-/// The `grpc-timeout` of a repeated run's calls: as [`timed`] sets it, but in whole
+/// What a repeated run's requests carry: the `-H` headers as HTTP/2 sends them
+/// ([`Headers::for_http2`]), and `grpc-timeout`, as [`timed`] sets it but in whole
 /// milliseconds when 100 ms or more remain (rounded down: the server gives up no later than
 /// we do). tonic's `set_timeout` writes microseconds, a value that differs from one call to the
 /// next, so each call's `grpc-timeout` was a new entry for HPACK to encode, add to the
 /// connection's table and evict another for; calls made within the same millisecond of their
 /// deadline now send the same header, which HPACK sends as an index, and which is made once.
-pub struct Timeouts {
+pub struct Requests {
+    headers: Headers,
     key: AsciiMetadataKey,
     /// The last value made, and its milliseconds.
     last: RefCell<Option<(u128, AsciiMetadataValue)>>,
 }
 
-impl Timeouts {
-    pub fn new() -> Timeouts {
-        Timeouts {
+impl Requests {
+    pub fn new(headers: &Headers) -> Requests {
+        Requests {
+            headers: headers.for_http2(),
             key: AsciiMetadataKey::from_static("grpc-timeout"),
             last: RefCell::new(None),
         }
     }
 
-    fn set<T>(&self, request: &mut Request<T>, deadline: Instant) {
+    fn set_timeout<T>(&self, request: &mut Request<T>, deadline: Instant) {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let millis = remaining.as_millis();
         let mut last = self.last.borrow_mut();

@@ -67,6 +67,37 @@ impl Headers {
             .push((AsciiMetadataKey::from_static("authorization"), value));
     }
 
+    /// The headers as HTTP/2 sends them: without the connection-specific ones (RFC 9113,
+    /// section 8.2.2: `connection`, those it names, `keep-alive`, `proxy-connection`,
+    /// `transfer-encoding`, `upgrade`), which hyper drops from every request and h2 refuses.
+    /// The replicas' channel hands its requests to h2 itself, so they are dropped here, once
+    /// for a run.
+    pub fn for_http2(&self) -> Headers {
+        let mut dropped = vec![
+            "connection".to_owned(),
+            "keep-alive".to_owned(),
+            "proxy-connection".to_owned(),
+            "transfer-encoding".to_owned(),
+            "upgrade".to_owned(),
+        ];
+        for (key, value) in &self.0 {
+            if key.as_str() == "connection"
+                && let Ok(names) = value.to_str()
+            {
+                dropped.extend(
+                    names
+                        .split(',')
+                        .map(|name| name.trim().to_ascii_lowercase()),
+                );
+            }
+        }
+        let kept = self
+            .0
+            .iter()
+            .filter(|(key, _)| !dropped.iter().any(|name| name == key.as_str()));
+        Headers(kept.cloned().collect())
+    }
+
     /// Adds the headers to a request's metadata.
     pub fn apply(&self, metadata: &mut MetadataMap) {
         for (key, value) in &self.0 {
@@ -135,6 +166,21 @@ fn expand(text: &str, env: &impl Fn(&str) -> Option<String>) -> Result<String, S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http2_takes_no_connection_specific_header() {
+        let lines = [
+            "connection: close, x-hop",
+            "x-hop: 1",
+            "keep-alive: 5",
+            "upgrade: h2c",
+            "x-kept: yes",
+        ]
+        .map(String::from);
+        let headers = Headers::parse(&lines, |_| None).unwrap().for_http2();
+        let names: Vec<&str> = headers.0.iter().map(|(key, _)| key.as_str()).collect();
+        assert_eq!(names, ["x-kept"]);
+    }
 
     fn env(name: &str) -> Option<String> {
         match name {

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tonic::Code;
 
-use super::call::{Method, Timeouts, say_hello_on};
+use super::call::{Method, Requests, say_hello_on};
 use super::config::Config;
 use super::failure::{as_grpc_says, deadline_exceeded, is_deadline, status_failure};
 use super::h2_channel::Http2Failure;
@@ -70,12 +70,12 @@ pub async fn run(config: &Config, replicas: &Replicas) -> Result<()> {
     // Cannot overflow: --duration and --timeout are at most 100 years (`cli::MAX_DURATION`).
     let end = repeat.duration.map(|duration| started + duration);
     let count = repeat.count.unwrap_or(u64::MAX);
-    let timeouts = Timeouts::new();
+    let requests = Requests::new(&config.headers);
     let one = |scheduled: Option<Instant>| {
-        let (tally, progress, timeouts) = (&tally, &progress, &timeouts);
+        let (tally, progress, requests) = (&tally, &progress, &requests);
         async move {
             one_call(
-                config, replicas, tally, progress, timeouts, started, scheduled,
+                config, replicas, tally, progress, requests, started, scheduled,
             )
             .await
         }
@@ -178,7 +178,7 @@ async fn one_call(
     replicas: &Replicas,
     tally: &RefCell<Tally>,
     progress: &Progress,
-    timeouts: &Timeouts,
+    requests: &Requests,
     started: Instant,
     scheduled: Option<Instant>,
 ) {
@@ -186,7 +186,7 @@ async fn one_call(
     let call_started = Instant::now();
     // Cannot overflow: see `run`'s `end`.
     let deadline = call_started + config.timeout;
-    let outcome = call_with_retries(replicas, config, deadline, timeouts).await;
+    let outcome = call_with_retries(replicas, config, deadline, requests).await;
     let latency = match scheduled.filter(|_| repeat.latency_correction) {
         Some(scheduled) => scheduled.elapsed(),
         None => call_started.elapsed(),
@@ -247,7 +247,7 @@ async fn call_with_retries(
     replicas: &Replicas,
     config: &Config,
     deadline: Instant,
-    timeouts: &Timeouts,
+    requests: &Requests,
 ) -> Result<
     std::result::Result<tonic::Response<HelloReply>, tonic::Status>,
     tokio::time::error::Elapsed,
@@ -265,13 +265,7 @@ async fn call_with_retries(
         let request = HelloRequest {
             name: config.name.clone(),
         };
-        let call = say_hello_on(
-            &mut pick.client,
-            request,
-            deadline,
-            &config.headers,
-            timeouts,
-        );
+        let call = say_hello_on(&mut pick.client, request, deadline, requests);
         let result = tokio::time::timeout_at(deadline, call).await;
         if let Ok(Err(status)) = &result
             && transparent_retries < MAX_TRANSPARENT_RETRIES
