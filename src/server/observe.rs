@@ -25,37 +25,36 @@ use crate::exit::code_name;
 
 /// Wraps a service so each call it serves is counted in `metrics` (if any) and logged at its
 /// end, at INFO with the target `greeter::access` (if that target is enabled).
+///
+/// `FAULTS`: whether the fault layer may be in the stack, so each observed call gets a
+/// `FaultNote` for it. A constant, so a server without test flags has not even the branch.
 #[derive(Clone)]
-pub struct ObserveLayer {
+pub struct ObserveLayer<const FAULTS: bool> {
     pub metrics: Option<WorkerMetrics>,
     /// Who is on the other end of the connection: `127.0.0.1:41464`, or `unix`.
     pub peer: Arc<str>,
-    /// Whether the fault layer is in the stack: each observed call then gets a `FaultNote`.
-    pub faults: bool,
 }
 
-impl<S> Layer<S> for ObserveLayer {
-    type Service = Observe<S>;
+impl<S, const FAULTS: bool> Layer<S> for ObserveLayer<FAULTS> {
+    type Service = Observe<S, FAULTS>;
 
-    fn layer(&self, inner: S) -> Observe<S> {
+    fn layer(&self, inner: S) -> Observe<S, FAULTS> {
         Observe {
             inner,
             metrics: self.metrics.clone(),
             peer: self.peer.clone(),
-            faults: self.faults,
         }
     }
 }
 
 #[derive(Clone)]
-pub struct Observe<S> {
+pub struct Observe<S, const FAULTS: bool> {
     inner: S,
     metrics: Option<WorkerMetrics>,
     peer: Arc<str>,
-    faults: bool,
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Observe<S>
+impl<S, ReqBody, ResBody, const FAULTS: bool> Service<Request<ReqBody>> for Observe<S, FAULTS>
 where
     S: Service<Request<RequestBody<ReqBody>>, Response = Response<ResBody>>,
 {
@@ -87,7 +86,7 @@ where
                 injected: None,
             }
         });
-        if self.faults {
+        if FAULTS {
             note_faults(call.as_mut(), &mut request);
         }
         let client_gone = call.as_ref().map(|call| call.client_gone.clone());

@@ -75,24 +75,25 @@ impl WorkerServices {
     {
         let peer: Arc<str> = peer.into();
         let testing = self.echo.is_some() || self.faults.any();
-        let observe = ObserveLayer {
-            metrics: self.metrics,
-            peer: peer.clone(),
-            faults: self.faults.any(),
-        };
         let conformance = ConformanceLayer {
             request_timeout: self.lifecycle.request_timeout,
             replica: self.replica,
         };
         if !testing {
             let service = ServiceBuilder::new()
-                .layer(observe)
+                .layer(ObserveLayer::<false> {
+                    metrics: self.metrics,
+                    peer,
+                })
                 .layer(conformance)
                 .service(self.routes);
             return connection::serve(io, service, self.lifecycle, shutdown).await;
         }
         let service = ServiceBuilder::new()
-            .layer(observe)
+            .layer(ObserveLayer::<true> {
+                metrics: self.metrics,
+                peer: peer.clone(),
+            })
             // Outside the faults, so an injected status echoes too.
             .option_layer(self.echo.map(|echo| EchoLayer { echo, peer }))
             .option_layer(self.faults.any().then_some(FaultLayer {
