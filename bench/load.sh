@@ -97,20 +97,9 @@ fi
 
 # --- whatever is running when the script ends is stopped, failure and Ctrl-C included ----------
 tmp=$(mktemp -d /tmp/greeter-load.XXXXXXXXXX) # a path of fixed length, for callgrind
-pids=()
-stop() { # pid: SIGTERM, then SIGKILL if it is still there 5 s later
-    kill "$1" 2>/dev/null || return 0
-    for _ in $(seq 50); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-    local i
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop "${pids[i]}"; done
+    stop_all
     rm -rf "$tmp"
 }
 trap cleanup EXIT

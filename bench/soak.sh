@@ -106,21 +106,10 @@ ulimit -n "$(ulimit -Hn)"
 
 # --- every process started here is stopped on the way out, failure and Ctrl-C included ------
 tmp=$(mktemp -d)
-pids=()
-stop() { # pid: SIGTERM, then SIGKILL if it is still there 5 s later
-    kill "$1" 2>/dev/null || return 0
-    for _ in $(seq 50); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-    local i
     # The drivers and samplers first, the server last, so nothing reconnects to a dying one.
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop "${pids[i]}"; done
+    stop_all
     rm -rf "$tmp"
 }
 trap cleanup EXIT
