@@ -9,9 +9,11 @@
 //! hold each subcommand's flags.
 
 mod hello;
+mod load;
 mod serve;
 
-pub use hello::{Compression, HelloArgs, OutputFormat, Rate};
+pub use hello::{Compression, HelloArgs, OutputFormat};
+pub use load::Rate;
 pub use serve::{LogFormat, ServeArgs};
 // For `crate::fuzzing`, which drives every value parser of the flags.
 pub(crate) use serve::parse_mode;
