@@ -129,10 +129,17 @@ fn connection_lost_is_unavailable(status: Status, troubles: &Troubles) -> Status
     });
     // An HTTP/1 server or a TLS port answers the HTTP/2 preface with bytes h2 cannot parse,
     // or by closing: both end here.
-    let generic = if reset && troubles.peek_is_none() {
+    // A reset is the server's own doing, answered or not: a silent close recorded meanwhile
+    // (by this connection, or by another the run opened) adds its TLS hint below, but no
+    // protocol mix-up is suggested.
+    let generic = if reset {
+        let after = if troubles.peek_is_none() {
+            " after answering"
+        } else {
+            ""
+        };
         format!(
-            "the connection broke: {}: the server reset it after answering (did it stop or \
-             restart?)",
+            "the connection broke: {}: the server reset it{after} (did it stop or restart?)",
             causes.join(": ")
         )
     } else {
